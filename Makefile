@@ -1,0 +1,64 @@
+# Amparo — two commands on a fresh Debian machine with Python 3.11 and make:
+#   make demo   run Amparo with synthetic DEMO data at http://127.0.0.1:8000
+#   make test   install the dev tools and run every check and test
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_VAULT ?= .demo-vault
+DEMO_PASSPHRASE ?= amparo-demo-passphrase
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint typecheck pytest bench docs lock clean help
+
+help:
+	@echo "make demo    - create (once) and serve a DEMO vault at http://127.0.0.1:8000"
+	@echo "make test    - lint, type-check and run the whole test suite"
+	@echo "               (PostgreSQL too: AMPARO_TEST_DATABASE_URL=postgresql://... make test)"
+	@echo "make bench   - run the benchmarks (results in docs/benchmarks.md)"
+	@echo "make docs    - regenerate generated docs (CLI reference, vocabularies)"
+	@echo "make lock    - re-pin requirements/*.lock from pyproject.toml"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements/runtime.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/runtime.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+$(VENV)/.dev: requirements/dev.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@ $(VENV)/.runtime
+
+demo: $(VENV)/.runtime
+	@echo "Demo vault passphrase (the demo login): $(DEMO_PASSPHRASE)"
+	AMPARO_PASSPHRASE='$(DEMO_PASSPHRASE)' $(BIN)/amparo demo --vault $(DEMO_VAULT)
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check amparo tests bench tools
+	$(BIN)/ruff format --check amparo tests bench tools
+
+typecheck: $(VENV)/.dev
+	$(BIN)/mypy
+
+pytest: $(VENV)/.dev
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+bench: $(VENV)/.dev
+	$(BIN)/python -m bench.registry_bench
+
+docs: $(VENV)/.dev
+	$(BIN)/python -m amparo.domain.vocabularies > docs/vocabularies.md
+	$(BIN)/python -m tools.gen_cli_docs > docs/cli.md
+
+lock: $(BIN)/python
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -o requirements/runtime.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements/dev.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

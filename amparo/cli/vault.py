@@ -1,0 +1,169 @@
+"""Vault life cycle: init, demo, serve, passphrase change, recovery, shredding."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from amparo.cli.context import (
+    handle_errors,
+    open_registry,
+    passphrase_from_env_or_prompt,
+    vault_option,
+)
+
+__all__ = ["demo", "init", "serve", "vault"]
+
+DEFAULT_DEMO_VAULT = Path(".demo-vault")
+
+
+def _print_recovery(code: str) -> None:
+    click.echo("")
+    click.echo("RECOVERY CODE (shown once; write it down and keep it offline, away from the")
+    click.echo("laptop: it opens the vault if the passphrase is lost):")
+    click.echo(f"    {code}")
+    click.echo("")
+
+
+@click.command()
+@vault_option
+@click.option("--database-url", envvar="AMPARO_DATABASE_URL",
+              help="PostgreSQL URL for teams; default: SQLite inside the vault.")  # fmt: skip
+@click.option("--language", default="en", show_default=True, help="Default interface language.")
+@handle_errors
+def init(vault: Path, database_url: str | None, language: str) -> None:
+    """Create a new encrypted vault and print its one-time recovery code."""
+    from amparo.vault import init_vault
+
+    passphrase = passphrase_from_env_or_prompt(confirm=True, prompt="New vault passphrase")
+    result = init_vault(vault, passphrase, database_url=database_url, language=language)
+    click.echo(f"Created vault {vault} ({result.settings.database_url.split(':')[0]}).")
+    _print_recovery(result.recovery_code)
+
+
+@click.command()
+@click.option("--vault", envvar="AMPARO_VAULT", type=click.Path(file_okay=False, path_type=Path),
+              default=DEFAULT_DEMO_VAULT, show_default=True, help="Vault directory.")  # fmt: skip
+@click.option("--no-serve", is_flag=True, help="Create the demo vault and exit.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--seed", default=None, type=int, help="Seed for the synthetic data.")
+@handle_errors
+def demo(vault: Path, no_serve: bool, host: str, port: int, seed: int | None) -> None:
+    """Create a vault filled with synthetic DEMO data (if absent), then serve it."""
+    from amparo.demo import DEMO_SEED, populate
+    from amparo.registry import Registry
+    from amparo.vault import init_vault
+
+    passphrase = passphrase_from_env_or_prompt(confirm=True, prompt="Demo vault passphrase")
+    if not (vault / "vault.key").exists():
+        result = init_vault(vault, passphrase, database_url=os.environ.get("AMPARO_DATABASE_URL"))
+        click.echo(f"Created DEMO vault {vault}.")
+        _print_recovery(result.recovery_code)
+        with (
+            Registry.open(vault, passphrase, actor="demo") as registry,
+            click.progressbar(length=100, label="Generating DEMO data", file=sys.stderr) as bar,
+        ):
+            state = {"pct": 0}
+
+            def progress(phase: str, done: int, total: int) -> None:
+                pct = int(100 * done / total) if total else 100
+                pct = pct // 4 if phase == "defenders" else 25 + (pct * 3) // 4
+                bar.update(max(0, pct - state["pct"]))
+                state["pct"] = max(pct, state["pct"])
+
+            counts = populate(registry, seed=DEMO_SEED if seed is None else seed,
+                              progress=progress)  # fmt: skip
+        click.echo(", ".join(f"{v} {k}" for k, v in counts.items()) + " created (DEMO).")
+    else:
+        click.echo(f"Using existing vault {vault}.")
+    if not no_serve:
+        _serve(vault, passphrase, host, port)
+
+
+@click.command()
+@vault_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@handle_errors
+def serve(vault: Path, host: str, port: int) -> None:
+    """Unlock the vault and run the web server (keys stay in this process's memory)."""
+    _serve(vault, passphrase_from_env_or_prompt(), host, port)
+
+
+def _serve(vault: Path, passphrase: str, host: str, port: int) -> None:
+    import uvicorn
+
+    from amparo.registry import Registry
+    from amparo.web.app import create_app
+
+    registry = Registry.open(vault, passphrase, actor="web")
+    os.environ.pop("AMPARO_PASSPHRASE", None)  # no need to keep it around any longer
+    app = create_app(registry)
+    demo_note = " (DEMO data)" if registry.is_demo else ""
+    click.echo(f"Amparo is serving {vault}{demo_note} at http://{host}:{port}/")
+    if registry.is_demo:
+        click.echo("Demo login: the web sign-in arrives with accounts (issue 3); until then the")
+        click.echo("server shows aggregate counts only and no identities.")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    finally:
+        registry.close()
+
+
+@click.group()
+def vault() -> None:
+    """Key operations: change the passphrase, recover, shred a case."""
+
+
+@vault.command("change-passphrase")
+@vault_option
+@handle_errors
+def change_passphrase_cmd(vault: Path) -> None:
+    """Rewrap the master key under a new passphrase (no record is re-encrypted)."""
+    from amparo.vault import change_passphrase
+
+    old = passphrase_from_env_or_prompt(prompt="Current passphrase")
+    new = os.environ.get("AMPARO_NEW_PASSPHRASE") or click.prompt(
+        "New passphrase", hide_input=True, confirmation_prompt=True
+    )
+    change_passphrase(vault, old, new)
+    click.echo("Passphrase changed.")
+
+
+@vault.command("recover")
+@vault_option
+@click.option("--code", envvar="AMPARO_RECOVERY_CODE", prompt="Recovery code", hide_input=True,
+              help="The recovery code printed at init (or AMPARO_RECOVERY_CODE).")  # fmt: skip
+@handle_errors
+def recover_cmd(vault: Path, code: str) -> None:
+    """Open the vault with its recovery code and set a new passphrase."""
+    from amparo.vault import recover_vault
+
+    new = os.environ.get("AMPARO_NEW_PASSPHRASE") or click.prompt(
+        "New passphrase", hide_input=True, confirmation_prompt=True
+    )
+    fresh = recover_vault(vault, code, new)
+    click.echo("Passphrase reset. The old recovery code no longer works; the new one is:")
+    _print_recovery(fresh)
+
+
+@vault.command("shred-case")
+@vault_option
+@click.argument("case_id")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@handle_errors
+def shred_case_cmd(vault: Path, case_id: str, yes: bool) -> None:
+    """Destroy a case's key and delete its records, history and files. Irreversible."""
+    registry = open_registry(vault)
+    with registry:
+        if not yes:
+            click.confirm(f"Shred case {case_id} for good?", abort=True)
+        report = registry.cases.shred(case_id)
+    click.echo(
+        f"Shredded case {report.case_id}: {report.incidents} incidents, {report.defenders} "
+        f"defenders, {report.versions} versions, {report.files} files."
+    )

@@ -1,0 +1,121 @@
+"""Registry: the one object the CLI, the web app and scripts share for an unlocked vault."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from types import TracebackType
+
+import sqlalchemy as sa
+
+from amparo.clock import Clock, IdFactory, new_id
+from amparo.domain.vocabularies import Vocabularies, load_vocabularies
+from amparo.errors import VaultError
+from amparo.security.keyring import Keyring
+from amparo.services.cases import CaseService
+from amparo.services.defenders import DefenderService
+from amparo.services.files import FileStore
+from amparo.services.incidents import IncidentService
+from amparo.settings import Settings
+from amparo.store import schema
+from amparo.store.engine import Store
+from amparo.vault import unlock_keyring
+
+__all__ = ["Registry"]
+
+
+class Registry:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        keyring: Keyring,
+        *,
+        clock: Clock | None = None,
+        ids: IdFactory = new_id,
+        actor: str = "system",
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.keyring = keyring
+        self.clock = clock or Clock()
+        self.new_id = ids
+        self.actor = actor
+
+    @classmethod
+    def open(
+        cls,
+        vault_dir: Path,
+        passphrase: str,
+        *,
+        clock: Clock | None = None,
+        ids: IdFactory = new_id,
+        actor: str = "system",
+    ) -> Registry:
+        settings = Settings.load(vault_dir)
+        keyring = unlock_keyring(settings, passphrase)
+        store = Store(settings.database_url)
+        try:
+            store.migrate()
+            with store.read() as conn:
+                stored = conn.execute(
+                    sa.select(schema.meta.c.value).where(schema.meta.c.key == "vault_id")
+                ).scalar()
+            if stored != keyring.vault_id:
+                raise VaultError("this key file does not belong to this database")
+        except BaseException:
+            store.close()
+            keyring.close()
+            raise
+        return cls(settings, store, keyring, clock=clock, ids=ids, actor=actor)
+
+    @cached_property
+    def vocab(self) -> Vocabularies:
+        return load_vocabularies()
+
+    @cached_property
+    def cases(self) -> CaseService:
+        return CaseService(self)
+
+    @cached_property
+    def defenders(self) -> DefenderService:
+        return DefenderService(self)
+
+    @cached_property
+    def incidents(self) -> IncidentService:
+        return IncidentService(self)
+
+    @cached_property
+    def files(self) -> FileStore:
+        return FileStore(self)
+
+    def meta(self, key: str) -> str | None:
+        with self.store.read() as conn:
+            value = conn.execute(
+                sa.select(schema.meta.c.value).where(schema.meta.c.key == key)
+            ).scalar()
+        return None if value is None else str(value)
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.store.write() as conn:
+            conn.execute(sa.delete(schema.meta).where(schema.meta.c.key == key))
+            conn.execute(sa.insert(schema.meta), [{"key": key, "value": value}])
+
+    @property
+    def is_demo(self) -> bool:
+        return self.meta("demo") == "true"
+
+    def close(self) -> None:
+        self.store.close()
+        self.keyring.close()
+
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,193 @@
+"""Cases: the compartments that own a data key. Shredding a case destroys its key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from amparo.clock import utc
+from amparo.errors import NotFound, ValidationError
+from amparo.services.sealing import sealer_for
+from amparo.store import schema
+
+if TYPE_CHECKING:
+    from amparo.registry import Registry
+
+__all__ = ["CaseService", "CaseSummary", "ShredReport"]
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    id: str
+    title: str | None
+    status: str
+    created_at: datetime
+    shredded: bool
+
+
+@dataclass(frozen=True)
+class ShredReport:
+    case_id: str
+    incidents: int
+    defenders: int
+    versions: int
+    files: int
+
+
+class CaseService:
+    def __init__(self, registry: Registry) -> None:
+        self.r = registry
+
+    def create(self, title: str | None = None, *, conn: Connection | None = None) -> str:
+        if title is not None and len(title) > 300:
+            raise ValidationError("title", "is too long (at most 300 characters)")
+        if conn is None:
+            with self.r.store.write() as own:
+                return self.create(title, conn=own)
+        case_id = self.r.new_id()
+        _key, wrapped = self.r.keyring.new_case_key(case_id)
+        conn.execute(
+            sa.insert(schema.cases),
+            [
+                {
+                    "id": case_id,
+                    "title_ct": None,
+                    "status": "open",
+                    "wrapped_key": wrapped,
+                    "created_at": self.r.clock.now(),
+                    "shredded_at": None,
+                }
+            ],
+        )
+        if title:
+            sealer = sealer_for(conn, self.r.keyring, case_id)
+            conn.execute(
+                sa.update(schema.cases)
+                .where(schema.cases.c.id == case_id)
+                .values(title_ct=sealer.seal("cases", case_id, "title", 0, title))
+            )
+        return case_id
+
+    def get(self, case_id: str) -> CaseSummary:
+        with self.r.store.read() as conn:
+            row = conn.execute(sa.select(schema.cases).where(schema.cases.c.id == case_id)).first()
+            if row is None:
+                raise NotFound(f"no case {case_id}")
+            title = None
+            if row.shredded_at is None and row.title_ct is not None:
+                title = sealer_for(conn, self.r.keyring, case_id).open(
+                    "cases", case_id, "title", 0, row.title_ct
+                )
+        return CaseSummary(
+            id=row.id,
+            title=title,
+            status=row.status,
+            created_at=utc(row.created_at),
+            shredded=row.shredded_at is not None,
+        )
+
+    def shred(self, case_id: str) -> ShredReport:
+        """Delete every record of the case and destroy its key. Irreversible by design."""
+        s = schema
+        with self.r.store.write() as conn:
+            if conn.execute(sa.select(s.cases.c.id).where(s.cases.c.id == case_id)).first() is None:
+                raise NotFound(f"no case {case_id}")
+            incident_ids = [
+                r[0]
+                for r in conn.execute(
+                    sa.select(s.incidents.c.id).where(s.incidents.c.case_id == case_id)
+                )
+            ]
+            defender_ids = [
+                r[0]
+                for r in conn.execute(
+                    sa.select(s.defenders.c.id).where(s.defenders.c.case_id == case_id)
+                )
+            ]
+            versioned_ids = [
+                r[0]
+                for r in conn.execute(
+                    sa.select(s.record_versions.c.entity_id)
+                    .where(s.record_versions.c.case_id == case_id)
+                    .distinct()
+                )
+            ]
+            file_ids = [
+                r[0]
+                for r in conn.execute(
+                    sa.select(s.attachments.c.id).where(s.attachments.c.case_id == case_id)
+                )
+            ]
+            for chunk in _chunks(sorted(set(incident_ids + defender_ids + versioned_ids))):
+                conn.execute(
+                    sa.delete(s.search_tokens).where(s.search_tokens.c.entity_id.in_(chunk))
+                )
+            for chunk in _chunks(defender_ids):
+                # Acts in other cases keep the act, lose the link to a person who is gone.
+                conn.execute(
+                    sa.update(s.acts)
+                    .where(s.acts.c.victim_defender_id.in_(chunk))
+                    .values(victim_defender_id=None, victim_person_id=None)
+                )
+                person_ids = sa.select(s.close_people.c.id).where(
+                    s.close_people.c.defender_id.in_(chunk)
+                )
+                conn.execute(
+                    sa.update(s.acts)
+                    .where(s.acts.c.victim_person_id.in_(person_ids))
+                    .values(victim_person_id=None)
+                )
+                conn.execute(
+                    sa.update(s.defenders)
+                    .where(s.defenders.c.merged_into.in_(chunk))
+                    .values(merged_into=None)
+                )
+            _delete_incidents(conn, incident_ids)
+            for chunk in _chunks(defender_ids):
+                conn.execute(
+                    sa.delete(s.close_people).where(s.close_people.c.defender_id.in_(chunk))
+                )
+                conn.execute(sa.delete(s.consents).where(s.consents.c.defender_id.in_(chunk)))
+                conn.execute(sa.delete(s.defenders).where(s.defenders.c.id.in_(chunk)))
+            versions = conn.execute(
+                sa.delete(s.record_versions).where(s.record_versions.c.case_id == case_id)
+            ).rowcount
+            conn.execute(sa.delete(s.attachments).where(s.attachments.c.case_id == case_id))
+            conn.execute(
+                sa.update(s.cases)
+                .where(s.cases.c.id == case_id)
+                .values(
+                    wrapped_key=None,
+                    title_ct=None,
+                    status="shredded",
+                    shredded_at=self.r.clock.now(),
+                )
+            )
+        self.r.keyring.forget_case_key(case_id)
+        for file_id in file_ids:
+            self.r.files.remove_blob(file_id)
+        self.r.store.checkpoint()
+        return ShredReport(case_id, len(incident_ids), len(defender_ids), versions, len(file_ids))
+
+
+def _delete_incidents(conn: Connection, incident_ids: list[str]) -> None:
+    s = schema
+    for chunk in _chunks(incident_ids):
+        act_ids = sa.select(s.acts.c.id).where(s.acts.c.incident_id.in_(chunk))
+        conn.execute(sa.delete(s.involvements).where(s.involvements.c.act_id.in_(act_ids)))
+        for table in (s.acts, s.perpetrators, s.sources, s.interventions):
+            conn.execute(sa.delete(table).where(table.c.incident_id.in_(chunk)))
+        conn.execute(
+            sa.delete(s.incident_links).where(
+                s.incident_links.c.incident_id.in_(chunk) | s.incident_links.c.related_id.in_(chunk)
+            )
+        )
+        conn.execute(sa.delete(s.incidents).where(s.incidents.c.id.in_(chunk)))
+
+
+def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]

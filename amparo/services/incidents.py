@@ -1,0 +1,700 @@
+"""Incidents (events) with their acts, perpetrators, sources, interventions and links."""
+
+from __future__ import annotations
+
+import builtins
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from amparo.domain.dates import ApproxDate
+from amparo.domain.models import (
+    Act,
+    Incident,
+    Intervention,
+    Involvement,
+    Link,
+    Perpetrator,
+    Source,
+    parse_incident,
+)
+from amparo.errors import AmparoError, Conflict, NotFound, ValidationError, ValidationErrors
+from amparo.security.blind_index import tokens_for_text
+from amparo.services.cases import _delete_incidents
+from amparo.services.lookup import resolve_prefix
+from amparo.services.sealing import CaseSealer, sealer_for
+from amparo.services.search_index import find_ids
+from amparo.services.versions import FieldChange, VersionInfo, VersionReader, changed_fields
+from amparo.store import schema
+
+if TYPE_CHECKING:
+    from amparo.registry import Registry
+
+__all__ = ["ImportReport", "IncidentFilter", "IncidentService", "IncidentSummary"]
+
+I = schema.incidents  # noqa: E741 - the table everyone reads as "I"
+A = schema.acts
+ENTITY = "incident"
+SEARCH_FIELDS = ("title", "narrative", "place", "people", "details")
+BATCH = 500
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class IncidentFilter:
+    country: str | None = None
+    region: str | None = None
+    act_type: str | None = None
+    year: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    gender_identity: str | None = None
+    sector: str | None = None
+    perpetrator_type: str | None = None
+    modality: str | None = None
+    gender_feature: str | None = None
+    gender_specific: str | None = None
+    case_id: str | None = None
+    defender_id: str | None = None
+    text: str | None = None
+    limit: int | None = None
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class IncidentSummary:
+    id: str
+    case_id: str
+    title: str
+    date_start: str
+    date_precision: str
+    country: str
+    region: str | None
+    violation_status: str
+    act_types: builtins.list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "case_id": self.case_id,
+            "title": self.title,
+            "date_start": self.date_start,
+            "date_precision": self.date_precision,
+            "country": self.country,
+            "region": self.region,
+            "violation_status": self.violation_status,
+            "act_types": self.act_types,
+        }
+
+
+@dataclass
+class ImportReport:
+    added: builtins.list[str] = field(default_factory=list)
+    errors: builtins.list[tuple[int, AmparoError]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "added": len(self.added),
+            "rejected": len(self.errors),
+            "errors": [{"row": row, "error": str(err)} for row, err in self.errors],
+        }
+
+
+class IncidentService:
+    def __init__(self, registry: Registry) -> None:
+        self.r = registry
+        self.versions = VersionReader(registry, ENTITY)
+
+    # -- writing ------------------------------------------------------------------------
+    def add(self, data: Mapping[str, Any], *, case_id: str | None = None) -> Incident:
+        report = self.add_many([data], case_id=case_id, strict=True)
+        return self.get(report.added[0])
+
+    def add_many(
+        self,
+        records: Iterable[Mapping[str, Any]],
+        *,
+        case_id: str | None = None,
+        strict: bool = False,
+        progress: Progress | None = None,
+        total: int = 0,
+    ) -> ImportReport:
+        """Import many records; each is all-or-nothing, bad ones are reported by row.
+
+        With ``strict`` the first bad record raises instead (and nothing of it is written).
+        """
+        report = ImportReport()
+        batch: builtins.list[tuple[int, Incident]] = []
+        today = self.r.clock.today()
+        row = 0
+        for row, data in enumerate(records, start=1):
+            try:
+                incident = parse_incident(data, self.r.vocab, today)
+                incident.case_id = _case_hint(data) or case_id
+            except ValidationError as exc:
+                if strict:
+                    raise
+                report.errors.append((row, exc))
+                continue
+            batch.append((row, incident))
+            if len(batch) >= BATCH:
+                self._write_batch(batch, report, strict)
+                batch = []
+                if progress:
+                    progress(row, total)
+        if batch:
+            self._write_batch(batch, report, strict)
+        if progress:
+            progress(row, total)
+        return report
+
+    def _write_batch(
+        self, batch: builtins.list[tuple[int, Incident]], report: ImportReport, strict: bool
+    ) -> None:
+        rows: dict[str, builtins.list[dict[str, Any]]] = defaultdict(list)
+        added: builtins.list[str] = []
+        with self.r.store.write() as conn:
+            resolver = _References(conn)
+            for row, incident in batch:
+                try:
+                    resolver.check(incident)
+                except ValidationError as exc:
+                    if strict:
+                        raise
+                    report.errors.append((row, exc))
+                    continue
+                incident.id = self.r.new_id()
+                incident.version = 1
+                if incident.case_id is None:
+                    incident.case_id = resolver.case_of_victim(incident) or self.r.cases.create(
+                        conn=conn
+                    )
+                sealer = sealer_for(conn, self.r.keyring, incident.case_id)
+                self._collect_rows(rows, sealer, incident, created=True)
+                self._collect_version(
+                    rows, sealer, incident, "create", changed_fields(None, incident.to_dict())
+                )
+                added.append(incident.id)
+            _insert_rows(conn, rows)
+        report.added.extend(added)
+
+    def amend(
+        self, incident_id: str, changes: Mapping[str, Any], *, expected_version: int | None = None
+    ) -> Incident:
+        with self.r.store.write() as conn:
+            current = self._load(conn, incident_id)
+            if expected_version is not None and current.version != expected_version:
+                raise Conflict(
+                    f"incident {incident_id} is at version {current.version}, "
+                    f"not {expected_version}: someone changed it meanwhile"
+                )
+            merged = {**_editable(current.to_dict()), **dict(changes)}
+            updated = parse_incident(merged, self.r.vocab, self.r.clock.today())
+            return self._replace(conn, current, updated, "amend")
+
+    def _replace(
+        self, conn: Connection, current: Incident, updated: Incident, action: str
+    ) -> Incident:
+        assert current.id and current.case_id
+        _References(conn).check(updated, self_id=current.id)
+        updated.id, updated.case_id = current.id, current.case_id
+        updated.version = current.version + 1
+        sealer = sealer_for(conn, self.r.keyring, current.case_id)
+        _delete_children(conn, current.id)
+        conn.execute(sa.delete(schema.search_tokens).where(
+            schema.search_tokens.c.entity_id == current.id))  # fmt: skip
+        rows: dict[str, builtins.list[dict[str, Any]]] = defaultdict(list)
+        self._collect_rows(rows, sealer, updated, created=False)
+        incident_row = rows.pop("incidents")[0]
+        for key in ("created_at", "created_by"):
+            incident_row.pop(key)
+        conn.execute(sa.update(I).where(I.c.id == current.id).values(**incident_row))
+        changed = changed_fields(current.to_dict(), updated.to_dict())
+        self._collect_version(rows, sealer, updated, action, changed)
+        _insert_rows(conn, rows)
+        return updated
+
+    def delete(self, incident_id: str) -> None:
+        """Remove from the registry; the history keeps a sealed copy that can be restored."""
+        with self.r.store.write() as conn:
+            current = self._load(conn, incident_id)
+            assert current.case_id
+            sealer = sealer_for(conn, self.r.keyring, current.case_id)
+            conn.execute(sa.delete(schema.search_tokens).where(
+                schema.search_tokens.c.entity_id == incident_id))  # fmt: skip
+            _delete_incidents(conn, [incident_id])
+            current.version += 1
+            rows: dict[str, builtins.list[dict[str, Any]]] = defaultdict(list)
+            self._collect_version(rows, sealer, current, "delete", [])
+            _insert_rows(conn, rows)
+
+    def restore(self, incident_id: str, version: int) -> Incident:
+        snapshot = self.versions.snapshot(incident_id, version)
+        if snapshot is None:
+            raise NotFound(f"incident {incident_id} version {version} holds no record")
+        restored = parse_incident(_editable(snapshot), self.r.vocab, self.r.clock.today())
+        with self.r.store.write() as conn:
+            if conn.execute(sa.select(I.c.id).where(I.c.id == incident_id)).first():
+                return self._replace(conn, self._load(conn, incident_id), restored, "restore")
+            _References(conn).check(restored, self_id=incident_id)
+            last = max(v.version for v in self.versions.history(incident_id))
+            restored.id, restored.case_id = incident_id, snapshot["case_id"]
+            restored.version = last + 1
+            sealer = sealer_for(conn, self.r.keyring, snapshot["case_id"])
+            rows: dict[str, builtins.list[dict[str, Any]]] = defaultdict(list)
+            self._collect_rows(rows, sealer, restored, created=True)
+            self._collect_version(rows, sealer, restored, "restore", ["*"])
+            _insert_rows(conn, rows)
+            return restored
+
+    # -- reading ------------------------------------------------------------------------
+    def resolve(self, id_or_prefix: str) -> str:
+        with self.r.store.read() as conn:
+            return resolve_prefix(conn, I, id_or_prefix, "incident")
+
+    def get(self, incident_id: str) -> Incident:
+        with self.r.store.read() as conn:
+            return self._load(conn, incident_id)
+
+    def history(self, incident_id: str) -> builtins.list[VersionInfo]:
+        return self.versions.history(incident_id)
+
+    def diff(self, incident_id: str, old: int, new: int) -> builtins.list[FieldChange]:
+        return self.versions.diff(incident_id, old, new)
+
+    def count(self) -> int:
+        with self.r.store.read() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(I)).scalar_one())
+
+    def search(
+        self, text: str, query: IncidentFilter | None = None
+    ) -> builtins.list[IncidentSummary]:
+        q = query or IncidentFilter()
+        return self.list(IncidentFilter(**{**q.__dict__, "text": text}))
+
+    def list(self, query: IncidentFilter | None = None) -> builtins.list[IncidentSummary]:
+        q = query or IncidentFilter()
+        stmt = _filtered(q)
+        with self.r.store.read() as conn:
+            if q.text is not None:
+                ids = find_ids(conn, self.r.keyring, ENTITY, SEARCH_FIELDS, q.text)
+                if not ids:
+                    return []
+                stmt = stmt.where(I.c.id.in_(sorted(ids)))
+            stmt = stmt.order_by(I.c.date_start.desc(), I.c.id)
+            if q.limit is not None:
+                stmt = stmt.limit(q.limit).offset(q.offset)
+            rows = conn.execute(stmt).all()
+            act_types: dict[str, builtins.list[str]] = defaultdict(list)
+            ids_page = [r.id for r in rows]
+            for start in range(0, len(ids_page), BATCH):
+                chunk = ids_page[start : start + BATCH]
+                for a in conn.execute(
+                    sa.select(A.c.incident_id, A.c.act_type)
+                    .where(A.c.incident_id.in_(chunk))
+                    .order_by(A.c.incident_id, A.c.position)
+                ):
+                    if a.act_type not in act_types[a.incident_id]:
+                        act_types[a.incident_id].append(a.act_type)
+            out = []
+            for r in rows:
+                sealer = sealer_for(conn, self.r.keyring, r.case_id)
+                out.append(
+                    IncidentSummary(
+                        id=r.id,
+                        case_id=r.case_id,
+                        title=sealer.open("incidents", r.id, "title", r.version, r.title_ct) or "",
+                        date_start=str(ApproxDate(r.date_start, r.date_precision)),
+                        date_precision=r.date_precision,
+                        country=r.country,
+                        region=r.region,
+                        violation_status=r.violation_status,
+                        act_types=act_types.get(r.id, []),
+                    )
+                )
+        return out
+
+    # -- rows ---------------------------------------------------------------------------
+    def _collect_rows(
+        self,
+        rows: dict[str, builtins.list[dict[str, Any]]],
+        sealer: CaseSealer,
+        inc: Incident,
+        *,
+        created: bool,
+    ) -> None:
+        assert inc.id and inc.case_id
+        now, v, i, actor = self.r.clock.now(), inc.version, inc.id, self.r.actor
+        seal = sealer.seal
+        rows["incidents"].append({
+            "id": i, "case_id": inc.case_id, "version": v,
+            "title_ct": seal("incidents", i, "title", v, inc.title),
+            "narrative_ct": seal("incidents", i, "narrative", v, inc.narrative),
+            "date_start": inc.date_start.value, "date_end": inc.date_end,
+            "date_precision": inc.date_start.precision, "country": inc.country,
+            "region": inc.region, "place_ct": seal("incidents", i, "place", v, inc.place),
+            "location_precision": inc.location_precision,
+            "violation_status": inc.violation_status, "counting_unit": inc.counting_unit,
+            "confidential": inc.confidential,
+            "notes_ct": sealer.seal_json("incidents", i, "notes", v, inc.notes),
+            "created_at": now, "created_by": actor, "updated_at": now, "updated_by": actor,
+        })  # fmt: skip
+        for pos, p in enumerate(inc.perpetrators):
+            p.id = self.r.new_id()
+            rows["perpetrators"].append({
+                "id": p.id, "incident_id": i, "position": pos,
+                "perpetrator_type": p.perpetrator_type,
+                "name_ct": seal("perpetrators", p.id, "name", v, p.name),
+                "description_ct": seal("perpetrators", p.id, "description", v, p.description),
+            })  # fmt: skip
+        for pos, a in enumerate(inc.acts):
+            a.id = self.r.new_id()
+            rows["acts"].append({
+                "id": a.id, "incident_id": i, "position": pos,
+                "victim_defender_id": a.victim_defender_id,
+                "victim_person_id": a.victim_person_id,
+                "victim_description_ct": seal("acts", a.id, "victim_description", v,
+                                              a.victim_description),
+                "act_type": a.act_type, "act_date": a.act_date,
+                "gender_specific": a.gender_specific,
+                "gender_features": "," + ",".join(a.gender_features) + ","
+                if a.gender_features else "",
+                "target_relation": a.target_relation, "modality": a.modality,
+                "collective": a.collective, "people_affected": a.people_affected,
+                "previously_threatened": a.previously_threatened,
+                "business_company_ct": seal("acts", a.id, "business_company", v,
+                                            a.business_company),
+                "business_sector": a.business_sector,
+            })  # fmt: skip
+            seen: set[str] = set()
+            for inv in a.involvements:
+                perp_id = inc.perpetrators[inv.perpetrator].id
+                assert perp_id
+                if perp_id not in seen:
+                    seen.add(perp_id)
+                    rows["involvements"].append(
+                        {"act_id": a.id, "perpetrator_id": perp_id, "degree": inv.degree}
+                    )
+        for pos, s in enumerate(inc.sources):
+            s.id = self.r.new_id()
+            rows["sources"].append({
+                "id": s.id, "incident_id": i, "position": pos, "source_type": s.source_type,
+                "reliability": s.reliability,
+                "identity_ct": seal("sources", s.id, "identity", v, s.identity),
+                "description_ct": seal("sources", s.id, "description", v, s.description),
+                "obtained_on": s.obtained_on,
+            })  # fmt: skip
+        for pos, t in enumerate(inc.interventions):
+            t.id = self.r.new_id()
+            rows["interventions"].append({
+                "id": t.id, "incident_id": i, "position": pos,
+                "intervention_date": t.intervention_date,
+                "intervener_ct": seal("interventions", t.id, "intervener", v, t.intervener),
+                "response_ct": seal("interventions", t.id, "response", v, t.response),
+                "status": t.status, "priority": t.priority,
+            })  # fmt: skip
+        for link in inc.links:
+            rows["incident_links"].append(
+                {"incident_id": i, "related_id": link.related_id, "relation": link.relation}
+            )
+        keyring = self.r.keyring
+        texts: dict[str, builtins.list[str | None]] = {
+            "title": [inc.title],
+            "narrative": [inc.narrative],
+            "place": [inc.place, inc.region],
+            "people": [p.name for p in inc.perpetrators] + [a.victim_description for a in inc.acts],
+            "details": [p.description for p in inc.perpetrators]
+            + [s.description for s in inc.sources]
+            + [t.response for t in inc.interventions],
+        }
+        tokens: set[bytes] = set()
+        for fld, values in texts.items():
+            key = keyring.blind_index_key(ENTITY, fld)
+            for value in values:
+                if value:
+                    tokens |= tokens_for_text(key, value)
+        rows["search_tokens"].extend({"token": t, "entity_id": i} for t in tokens)
+        del created
+
+    def _collect_version(
+        self,
+        rows: dict[str, builtins.list[dict[str, Any]]],
+        sealer: CaseSealer,
+        inc: Incident,
+        action: str,
+        changed: builtins.list[str],
+    ) -> None:
+        assert inc.id
+        body = json.dumps(inc.to_dict(), ensure_ascii=False, sort_keys=True)
+        rows["record_versions"].append({
+            "entity": ENTITY, "entity_id": inc.id, "version": inc.version,
+            "case_id": sealer.case_id, "at": self.r.clock.now(), "actor": self.r.actor,
+            "action": action, "changed_fields": ",".join(changed),
+            "snapshot_ct": sealer.seal("record_versions", inc.id, ENTITY, inc.version, body),
+        })  # fmt: skip
+
+    def _load(self, conn: Connection, incident_id: str) -> Incident:
+        row = conn.execute(sa.select(I).where(I.c.id == incident_id)).first()
+        if row is None:
+            raise NotFound(f"no incident {incident_id}")
+        sealer = sealer_for(conn, self.r.keyring, row.case_id)
+        return _incident_from_rows(conn, sealer, row)
+
+
+def _incident_from_rows(conn: Connection, sealer: CaseSealer, row: Row[Any]) -> Incident:
+    s, v, i = schema, row.version, row.id
+    o = sealer.open
+
+    def children(table: sa.Table) -> builtins.list[Row[Any]]:
+        return list(
+            conn.execute(
+                sa.select(table).where(table.c.incident_id == i).order_by(table.c.position)
+            )
+        )
+
+    perp_rows = children(s.perpetrators)
+    perp_index = {p.id: n for n, p in enumerate(perp_rows)}
+    act_rows = children(s.acts)
+    involvements: dict[str, builtins.list[Involvement]] = defaultdict(list)
+    if act_rows:
+        for inv in conn.execute(
+            sa.select(s.involvements).where(s.involvements.c.act_id.in_([a.id for a in act_rows]))
+        ):
+            involvements[inv.act_id].append(Involvement(perp_index[inv.perpetrator_id], inv.degree))
+    for invs in involvements.values():
+        invs.sort(key=lambda x: x.perpetrator)
+    return Incident(
+        id=i,
+        case_id=row.case_id,
+        version=v,
+        title=o("incidents", i, "title", v, row.title_ct) or "",
+        narrative=o("incidents", i, "narrative", v, row.narrative_ct),
+        date_start=ApproxDate(row.date_start, row.date_precision),
+        date_end=row.date_end,
+        country=row.country,
+        region=row.region,
+        place=o("incidents", i, "place", v, row.place_ct),
+        location_precision=row.location_precision,
+        violation_status=row.violation_status,
+        counting_unit=row.counting_unit,
+        confidential=row.confidential,
+        notes=sealer.open_json("incidents", i, "notes", v, row.notes_ct) or {},
+        perpetrators=[
+            Perpetrator(
+                perpetrator_type=p.perpetrator_type,
+                name=o("perpetrators", p.id, "name", v, p.name_ct),
+                description=o("perpetrators", p.id, "description", v, p.description_ct),
+                id=p.id,
+            )
+            for p in perp_rows
+        ],
+        acts=[
+            Act(
+                id=a.id,
+                act_type=a.act_type,
+                victim_defender_id=a.victim_defender_id,
+                victim_person_id=a.victim_person_id,
+                victim_description=o(
+                    "acts", a.id, "victim_description", v, a.victim_description_ct
+                ),
+                act_date=a.act_date,
+                gender_specific=a.gender_specific,
+                gender_features=[f for f in a.gender_features.split(",") if f],
+                target_relation=a.target_relation,
+                modality=a.modality,
+                collective=a.collective,
+                people_affected=a.people_affected,
+                previously_threatened=a.previously_threatened,
+                business_company=o("acts", a.id, "business_company", v, a.business_company_ct),
+                business_sector=a.business_sector,
+                involvements=involvements.get(a.id, []),
+            )
+            for a in act_rows
+        ],
+        sources=[
+            Source(
+                id=src.id,
+                source_type=src.source_type,
+                reliability=src.reliability,
+                identity=o("sources", src.id, "identity", v, src.identity_ct),
+                description=o("sources", src.id, "description", v, src.description_ct),
+                obtained_on=src.obtained_on,
+            )
+            for src in children(s.sources)
+        ],
+        interventions=[
+            Intervention(
+                id=t.id,
+                status=t.status,
+                priority=t.priority,
+                intervention_date=t.intervention_date,
+                intervener=o("interventions", t.id, "intervener", v, t.intervener_ct),
+                response=o("interventions", t.id, "response", v, t.response_ct),
+            )
+            for t in children(s.interventions)
+        ],
+        links=[
+            Link(related_id=lk.related_id, relation=lk.relation)
+            for lk in conn.execute(
+                sa.select(s.incident_links)
+                .where(s.incident_links.c.incident_id == i)
+                .order_by(s.incident_links.c.related_id)
+            )
+        ],
+    )
+
+
+INSERT_ORDER = (
+    "incidents", "perpetrators", "acts", "involvements", "sources", "interventions",
+    "incident_links", "record_versions", "search_tokens",
+)  # fmt: skip
+
+
+def _insert_rows(conn: Connection, rows: Mapping[str, builtins.list[dict[str, Any]]]) -> None:
+    for name in INSERT_ORDER:
+        if rows.get(name):
+            conn.execute(sa.insert(schema.metadata.tables[name]), rows[name])
+
+
+def _delete_children(conn: Connection, incident_id: str) -> None:
+    s = schema
+    act_ids = sa.select(A.c.id).where(A.c.incident_id == incident_id)
+    conn.execute(sa.delete(s.involvements).where(s.involvements.c.act_id.in_(act_ids)))
+    for table in (s.acts, s.perpetrators, s.sources, s.interventions, s.incident_links):
+        conn.execute(sa.delete(table).where(table.c.incident_id == incident_id))
+
+
+def _filtered(q: IncidentFilter) -> sa.Select[Any]:
+    s = schema
+    stmt = sa.select(
+        I.c.id, I.c.case_id, I.c.version, I.c.title_ct, I.c.date_start, I.c.date_precision,
+        I.c.country, I.c.region, I.c.violation_status,
+    )  # fmt: skip
+    if q.country:
+        stmt = stmt.where(I.c.country == q.country.upper())
+    if q.region:
+        stmt = stmt.where(I.c.region == q.region)
+    if q.case_id:
+        stmt = stmt.where(I.c.case_id == q.case_id)
+    if q.year:
+        stmt = stmt.where(I.c.date_start.between(date(q.year, 1, 1), date(q.year, 12, 31)))
+    if q.date_from:
+        stmt = stmt.where(I.c.date_start >= q.date_from)
+    if q.date_to:
+        stmt = stmt.where(I.c.date_start <= q.date_to)
+    act_conditions = []
+    if q.act_type:
+        act_conditions.append(A.c.act_type == q.act_type)
+    if q.modality:
+        act_conditions.append(A.c.modality == q.modality)
+    if q.gender_specific:
+        act_conditions.append(A.c.gender_specific == q.gender_specific)
+    if q.gender_feature:
+        act_conditions.append(A.c.gender_features.contains(f",{q.gender_feature},",
+                                                           autoescape=True))  # fmt: skip
+    if q.defender_id:
+        act_conditions.append(A.c.victim_defender_id == q.defender_id)
+    if act_conditions:
+        stmt = stmt.where(sa.exists().where(A.c.incident_id == I.c.id, *act_conditions))
+    defender_conditions = []
+    if q.gender_identity:
+        defender_conditions.append(s.defenders.c.gender_identity == q.gender_identity)
+    if q.sector:
+        defender_conditions.append(s.defenders.c.sectors.contains(f",{q.sector},", autoescape=True))
+    if defender_conditions:
+        stmt = stmt.where(
+            sa.exists()
+            .select_from(A.join(s.defenders, A.c.victim_defender_id == s.defenders.c.id))
+            .where(A.c.incident_id == I.c.id, *defender_conditions)
+        )
+    if q.perpetrator_type:
+        p = s.perpetrators
+        stmt = stmt.where(
+            sa.exists().where(p.c.incident_id == I.c.id, p.c.perpetrator_type == q.perpetrator_type)
+        )
+    return stmt
+
+
+class _References:
+    """Checks that victims and linked incidents exist, within the writing transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._defenders: dict[str, tuple[str, str | None] | None] = {}
+
+    def _defender(self, defender_id: str) -> tuple[str, str | None] | None:
+        if defender_id not in self._defenders:
+            d = schema.defenders
+            row = self.conn.execute(
+                sa.select(d.c.case_id, d.c.merged_into).where(d.c.id == defender_id)
+            ).first()
+            self._defenders[defender_id] = None if row is None else (row[0], row[1])
+        return self._defenders[defender_id]
+
+    def check(self, inc: Incident, self_id: str | None = None) -> None:
+        errors: builtins.list[ValidationError] = []
+        for n, act in enumerate(inc.acts):
+            if act.victim_defender_id:
+                found = self._defender(act.victim_defender_id)
+                if found is None:
+                    errors.append(
+                        ValidationError(
+                            f"acts[{n}].victim_defender_id", f"no defender {act.victim_defender_id}"
+                        )
+                    )
+                elif found[1]:  # merged: follow to the surviving profile
+                    act.victim_defender_id = found[1]
+            if act.victim_person_id:
+                cp = schema.close_people
+                owner = self.conn.execute(
+                    sa.select(cp.c.defender_id).where(cp.c.id == act.victim_person_id)
+                ).scalar()
+                if owner is None:
+                    errors.append(
+                        ValidationError(
+                            f"acts[{n}].victim_person_id", f"no close person {act.victim_person_id}"
+                        )
+                    )
+        for n, link in enumerate(inc.links):
+            if link.related_id == self_id:
+                errors.append(ValidationError(f"links[{n}].related_id", "links to itself"))
+            elif (
+                self.conn.execute(sa.select(I.c.id).where(I.c.id == link.related_id)).first()
+                is None
+            ):
+                errors.append(
+                    ValidationError(f"links[{n}].related_id", f"no incident {link.related_id}")
+                )
+        if len(errors) == 1:
+            raise errors[0]
+        if errors:
+            raise ValidationErrors(errors)
+
+    def case_of_victim(self, inc: Incident) -> str | None:
+        for act in inc.acts:
+            if act.victim_defender_id:
+                found = self._defender(act.victim_defender_id)
+                if found:
+                    return found[0]
+        return None
+
+
+def _case_hint(data: Mapping[str, Any]) -> str | None:
+    value = data.get("case_id")
+    return value if isinstance(value, str) and value else None
+
+
+def _editable(record: Mapping[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in record.items() if k not in ("id", "case_id", "version")}
+    for act in out.get("acts", []):
+        act.pop("id", None)
+    for key in ("perpetrators", "sources", "interventions"):
+        for item in out.get(key, []):
+            item.pop("id", None)
+    return out

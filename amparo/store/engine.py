@@ -1,0 +1,158 @@
+"""Database engines for the vault: SQLite (embedded default) or PostgreSQL (teams).
+
+SQLite follows Datasette's discipline: one writer connection serialised by a lock, read-only
+reader connections, WAL with ``synchronous=FULL`` (an acknowledged write survives power loss),
+``secure_delete`` (deleted pages are zeroed, so shredded ciphertext does not linger) and
+temporary tables kept in memory (no stray temp files).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.pool import NullPool, QueuePool
+
+from amparo.errors import StorageError
+
+__all__ = ["Store"]
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_PRAGMAS = (
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA secure_delete=ON",
+    "PRAGMA temp_store=MEMORY",
+    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+    "PRAGMA cache_size=-65536",  # 64 MiB page cache per connection
+)
+
+
+def _on_writer_connect(dbapi_conn: Any, _record: Any) -> None:
+    _apply_pragmas(dbapi_conn, ("PRAGMA journal_mode=WAL", *SQLITE_PRAGMAS))
+
+
+def _on_reader_connect(dbapi_conn: Any, _record: Any) -> None:
+    _apply_pragmas(dbapi_conn, SQLITE_PRAGMAS)
+
+
+def _apply_pragmas(dbapi_conn: Any, pragmas: tuple[str, ...]) -> None:
+    # Let SQLAlchemy, not the driver, manage transactions (explicit BEGIN in _on_sqlite_begin).
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    for pragma in pragmas:
+        cursor.execute(pragma)
+    cursor.close()
+
+
+def _on_sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+class Store:
+    """Connections to one vault database. Use :meth:`write` for changes, :meth:`read` else."""
+
+    def __init__(self, url: str) -> None:
+        self.url = sa.make_url(url)
+        self.dialect = self.url.get_backend_name()
+        self._write_lock = threading.Lock()
+        if self.dialect == "sqlite":
+            path = self.url.database
+            if not path:
+                raise StorageError("an in-memory SQLite database cannot hold a vault")
+            self.path: Path | None = Path(path)
+            self._writer = sa.create_engine(
+                f"sqlite+pysqlite:///{path}", poolclass=QueuePool, pool_size=1, max_overflow=0
+            )
+            self._reader = sa.create_engine(
+                f"sqlite+pysqlite:///file:{path}?mode=ro&uri=true", poolclass=NullPool
+            )
+            event.listen(self._writer, "connect", _on_writer_connect)
+            event.listen(self._reader, "connect", _on_reader_connect)
+            for engine in (self._writer, self._reader):
+                event.listen(engine, "begin", _on_sqlite_begin)
+        elif self.dialect == "postgresql":
+            if self.url.drivername == "postgresql":
+                self.url = self.url.set(drivername="postgresql+psycopg")
+            self.path = None
+            self._writer = sa.create_engine(self.url, pool_pre_ping=True, pool_size=5)
+            self._reader = self._writer
+        else:
+            raise StorageError(f"unsupported database '{self.dialect}': use sqlite or postgresql")
+
+    @property
+    def engine(self) -> Engine:
+        return self._writer
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One transaction; commits on success, rolls back whole on any error."""
+        lock = self._write_lock if self.dialect == "sqlite" else None
+        if lock is not None:
+            lock.acquire()
+        try:
+            with self._writer.begin() as conn:
+                yield conn
+        except (OperationalError, DBAPIError) as exc:
+            raise StorageError(_describe(exc)) from exc
+        finally:
+            if lock is not None:
+                lock.release()
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        try:
+            with self._reader.connect() as conn:
+                yield conn
+        except (OperationalError, DBAPIError) as exc:
+            raise StorageError(_describe(exc)) from exc
+
+    def migrate(self) -> None:
+        from amparo.store.migrate import upgrade_to_head
+
+        with self.write() as conn:
+            upgrade_to_head(conn)
+
+    def integrity_problems(self) -> list[str]:
+        """SQLite's integrity and foreign-key checks; an empty list means healthy."""
+        if self.dialect != "sqlite":
+            return []
+        with self.write() as conn:
+            problems = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check")]
+            problems = [p for p in problems if p != "ok"]
+            problems += [
+                f"foreign key: {r[0]} row {r[1]} -> {r[2]}"
+                for r in conn.exec_driver_sql("PRAGMA foreign_key_check")
+            ]
+        return problems
+
+    def checkpoint(self) -> None:
+        """Fold the WAL into the database and truncate it, so deleted pages do not linger."""
+        if self.dialect != "sqlite":
+            return
+        with self._write_lock:
+            raw = self._writer.raw_connection()
+            try:
+                # Outside any transaction: a checkpoint cannot complete inside one.
+                raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                raw.close()
+
+    def close(self) -> None:
+        self._writer.dispose()
+        if self._reader is not self._writer:
+            self._reader.dispose()
+
+
+def _describe(exc: DBAPIError) -> str:
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    if "full" in text.lower():
+        return f"the disk is full; nothing was written ({text})"
+    return f"the database refused the operation; nothing was written ({text})"

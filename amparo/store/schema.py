@@ -1,0 +1,295 @@
+"""The one declared schema, for SQLite and PostgreSQL alike (SQLAlchemy Core).
+
+Columns ending in ``_ct`` hold AEAD ciphertext only (see amparo.security.aead); everything else
+is a coded facet or bookkeeping that analytics may read in the database. Aggregates: a
+defender owns its close people and consents; an incident owns its acts, perpetrators,
+involvements, sources, interventions and outgoing links. Each aggregate is written whole, in
+one transaction, and snapshotted (encrypted) into ``record_versions``.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+__all__ = ["metadata"]
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING)
+
+ID = sa.String(32)  # random 128-bit ids as hex: no counters to leak volume or ordering
+CODE = sa.String(40)
+CT = sa.LargeBinary
+UTC = sa.DateTime(timezone=True)
+
+
+def _bookkeeping() -> list[sa.Column[object]]:
+    return [
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("created_at", UTC, nullable=False),
+        sa.Column("created_by", sa.String(80), nullable=False),
+        sa.Column("updated_at", UTC, nullable=False),
+        sa.Column("updated_by", sa.String(80), nullable=False),
+    ]
+
+
+meta = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.String(80), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+cases = sa.Table(
+    "cases",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("title_ct", CT, nullable=True),
+    sa.Column("status", CODE, nullable=False),
+    sa.Column("wrapped_key", sa.LargeBinary, nullable=True),  # NULL once shredded
+    sa.Column("created_at", UTC, nullable=False),
+    sa.Column("shredded_at", UTC, nullable=True),
+)
+
+defenders = sa.Table(
+    "defenders",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("case_id", ID, sa.ForeignKey("cases.id"), nullable=False, index=True),
+    sa.Column("kind", CODE, nullable=False),
+    sa.Column("display_name_ct", CT, nullable=False),
+    sa.Column("legal_name_ct", CT, nullable=True),
+    sa.Column("aliases_ct", CT, nullable=True),
+    sa.Column("sex", CODE, nullable=True),
+    sa.Column("gender_identity", CODE, nullable=True, index=True),
+    sa.Column("sexual_orientation", CODE, nullable=True),
+    sa.Column("birth_year", sa.Integer, nullable=True),
+    sa.Column("age_band", CODE, nullable=True),
+    sa.Column("nationality", sa.String(2), nullable=True),
+    sa.Column("country", sa.String(2), nullable=True, index=True),
+    sa.Column("region", sa.String(120), nullable=True),
+    # ",land,environment," so one LIKE '%,code,%' matches exactly one code
+    sa.Column("sectors", sa.String(400), nullable=False),
+    sa.Column("organisations_ct", CT, nullable=True),
+    sa.Column("contacts_ct", CT, nullable=True),
+    sa.Column("notes_ct", CT, nullable=True),
+    sa.Column("confidential", sa.Boolean, nullable=False),
+    sa.Column("merged_into", ID, sa.ForeignKey("defenders.id"), nullable=True),
+    *_bookkeeping(),
+)
+
+close_people = sa.Table(
+    "close_people",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column(
+        "defender_id",
+        ID,
+        sa.ForeignKey("defenders.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("relation", CODE, nullable=False),
+    sa.Column("name_ct", CT, nullable=False),
+    sa.Column("notes_ct", CT, nullable=True),
+)
+
+consents = sa.Table(
+    "consents",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column(
+        "defender_id",
+        ID,
+        sa.ForeignKey("defenders.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("purpose", CODE, nullable=False),
+    sa.Column("granted", sa.Boolean, nullable=False),
+    sa.Column("name_choice", CODE, nullable=False),
+    sa.Column("recorded_on", sa.Date, nullable=False),
+    sa.Column("expires_on", sa.Date, nullable=True),
+    sa.Column("note_ct", CT, nullable=True),
+)
+
+incidents = sa.Table(
+    "incidents",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("case_id", ID, sa.ForeignKey("cases.id"), nullable=False, index=True),
+    sa.Column("title_ct", CT, nullable=False),
+    sa.Column("narrative_ct", CT, nullable=True),
+    sa.Column("date_start", sa.Date, nullable=False),
+    sa.Column("date_end", sa.Date, nullable=True),
+    sa.Column("date_precision", CODE, nullable=False),
+    sa.Column("country", sa.String(2), nullable=False),
+    sa.Column("region", sa.String(120), nullable=True),
+    sa.Column("place_ct", CT, nullable=True),
+    sa.Column("location_precision", CODE, nullable=False),
+    sa.Column("violation_status", CODE, nullable=False),
+    sa.Column("counting_unit", CODE, nullable=False),
+    sa.Column("confidential", sa.Boolean, nullable=False),
+    sa.Column("notes_ct", CT, nullable=True),
+    *_bookkeeping(),
+    sa.Index(None, "country", "date_start"),
+    sa.Index(None, "date_start"),
+)
+
+acts = sa.Table(
+    "acts",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column(
+        "incident_id",
+        ID,
+        sa.ForeignKey("incidents.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("victim_defender_id", ID, sa.ForeignKey("defenders.id"), nullable=True, index=True),
+    sa.Column("victim_person_id", ID, sa.ForeignKey("close_people.id"), nullable=True),
+    sa.Column("victim_description_ct", CT, nullable=True),
+    sa.Column("act_type", CODE, nullable=False),
+    sa.Column("act_date", sa.Date, nullable=True),
+    sa.Column("gender_specific", CODE, nullable=False),
+    sa.Column("gender_features", sa.String(400), nullable=False),  # ",code,code,"
+    sa.Column("target_relation", CODE, nullable=False),
+    sa.Column("modality", CODE, nullable=False),
+    sa.Column("collective", sa.Boolean, nullable=False),
+    sa.Column("people_affected", sa.Integer, nullable=False),
+    sa.Column("previously_threatened", CODE, nullable=False),
+    sa.Column("business_company_ct", CT, nullable=True),
+    sa.Column("business_sector", sa.String(120), nullable=True),
+    sa.Index(None, "act_type", "incident_id"),
+)
+
+perpetrators = sa.Table(
+    "perpetrators",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column(
+        "incident_id",
+        ID,
+        sa.ForeignKey("incidents.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("perpetrator_type", CODE, nullable=False, index=True),
+    sa.Column("name_ct", CT, nullable=True),
+    sa.Column("description_ct", CT, nullable=True),
+)
+
+involvements = sa.Table(
+    "involvements",
+    metadata,
+    sa.Column("act_id", ID, sa.ForeignKey("acts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "perpetrator_id",
+        ID,
+        sa.ForeignKey("perpetrators.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+    sa.Column("degree", CODE, nullable=False),
+)
+
+sources = sa.Table(
+    "sources",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column(
+        "incident_id",
+        ID,
+        sa.ForeignKey("incidents.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("source_type", CODE, nullable=False),
+    sa.Column("reliability", CODE, nullable=False),
+    sa.Column("identity_ct", CT, nullable=True),
+    sa.Column("description_ct", CT, nullable=True),
+    sa.Column("obtained_on", sa.Date, nullable=True),
+)
+
+interventions = sa.Table(
+    "interventions",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column(
+        "incident_id",
+        ID,
+        sa.ForeignKey("incidents.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("intervention_date", sa.Date, nullable=True),
+    sa.Column("intervener_ct", CT, nullable=True),
+    sa.Column("response_ct", CT, nullable=True),
+    sa.Column("status", CODE, nullable=False),
+    sa.Column("priority", CODE, nullable=False),
+)
+
+incident_links = sa.Table(
+    "incident_links",
+    metadata,
+    sa.Column(
+        "incident_id", ID, sa.ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column(
+        "related_id",
+        ID,
+        sa.ForeignKey("incidents.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+    sa.Column("relation", CODE, nullable=False),
+)
+
+record_versions = sa.Table(
+    "record_versions",
+    metadata,
+    sa.Column("entity", sa.String(20), primary_key=True),
+    sa.Column("entity_id", ID, primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("case_id", ID, sa.ForeignKey("cases.id"), nullable=False, index=True),
+    sa.Column("at", UTC, nullable=False),
+    sa.Column("actor", sa.String(80), nullable=False),
+    sa.Column("action", CODE, nullable=False),
+    sa.Column("changed_fields", sa.Text, nullable=False),  # field names only, never values
+    sa.Column("snapshot_ct", CT, nullable=False),
+)
+
+search_tokens = sa.Table(
+    "search_tokens",
+    metadata,
+    sa.Column("token", sa.LargeBinary(16), primary_key=True),
+    sa.Column("entity_id", ID, primary_key=True, index=True),
+    sqlite_with_rowid=False,
+)
+
+attachments = sa.Table(
+    "attachments",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("case_id", ID, sa.ForeignKey("cases.id"), nullable=False, index=True),
+    sa.Column("incident_id", ID, nullable=True, index=True),  # survives incident deletion
+    sa.Column("name_ct", CT, nullable=False),
+    sa.Column("media_type", sa.String(120), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("sha256_ct", CT, nullable=False),  # a plain hash would confirm a known file
+    sa.Column("created_at", UTC, nullable=False),
+    sa.Column("created_by", sa.String(80), nullable=False),
+)

@@ -1,0 +1,101 @@
+"""Creating, unlocking and re-keying a vault directory.
+
+``init_vault`` writes the key file and settings, migrates the database and records the
+vault id in it, so a key file paired with the wrong database is refused at unlock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from amparo.errors import VaultError
+from amparo.security.kdf import VAULT_FLOOR, KdfParams
+from amparo.security.keyfile import KeyFile
+from amparo.security.keyring import Keyring
+from amparo.settings import Settings
+from amparo.store import schema
+from amparo.store.engine import Store
+
+__all__ = [
+    "InitResult",
+    "change_passphrase",
+    "init_vault",
+    "recover_vault",
+    "unlock_keyring",
+]
+
+
+@dataclass(frozen=True)
+class InitResult:
+    settings: Settings
+    recovery_code: str
+
+
+def init_vault(
+    vault_dir: Path,
+    passphrase: str,
+    *,
+    database_url: str | None = None,
+    kdf: KdfParams = VAULT_FLOOR,
+    language: str = "en",
+) -> InitResult:
+    if len(passphrase) < 8:
+        raise VaultError("the passphrase must have at least 8 characters")
+    vault_dir.mkdir(parents=True, exist_ok=True)
+    vault_dir.chmod(0o700)
+    settings = Settings(
+        vault_dir=vault_dir,
+        database_url=database_url or Settings.default_database_url(vault_dir),
+        language=language,
+    )
+    if settings.key_file.exists():
+        raise VaultError(f"{vault_dir} already holds a vault (found {settings.key_file.name})")
+    keyfile, _master, recovery = KeyFile.create(passphrase, kdf)
+    store = Store(settings.database_url)
+    try:
+        store.migrate()
+        with store.write() as conn:
+            existing = conn.execute(
+                sa.select(schema.meta.c.value).where(schema.meta.c.key == "vault_id")
+            ).scalar()
+            if existing:
+                raise VaultError("that database already belongs to another vault")
+            conn.execute(sa.insert(schema.meta), [{"key": "vault_id", "value": keyfile.vault_id}])
+    finally:
+        store.close()
+    settings.files_dir.mkdir(exist_ok=True)
+    settings.save()
+    keyfile.save(settings.key_file)
+    return InitResult(settings=settings, recovery_code=recovery)
+
+
+def unlock_keyring(settings: Settings, passphrase: str) -> Keyring:
+    keyfile = KeyFile.load(settings.key_file)
+    return Keyring(keyfile.unlock(passphrase), keyfile.vault_id)
+
+
+def change_passphrase(vault_dir: Path, old: str, new: str) -> None:
+    """Rewrap the passphrase slot; no record is touched."""
+    if len(new) < 8:
+        raise VaultError("the new passphrase must have at least 8 characters")
+    path = Settings.load(vault_dir).key_file
+    keyfile = KeyFile.load(path)
+    master = keyfile.unlock(old)
+    keyfile.set_passphrase(master, new)
+    keyfile.save(path)
+
+
+def recover_vault(vault_dir: Path, recovery_code: str, new_passphrase: str) -> str:
+    """Open with the recovery code, set a new passphrase, issue a fresh recovery code."""
+    if len(new_passphrase) < 8:
+        raise VaultError("the new passphrase must have at least 8 characters")
+    path = Settings.load(vault_dir).key_file
+    keyfile = KeyFile.load(path)
+    master = keyfile.unlock_with_recovery(recovery_code)
+    keyfile.set_passphrase(master, new_passphrase)
+    code = keyfile.rotate_recovery(master)
+    keyfile.save(path)
+    return code
