@@ -53,7 +53,7 @@ bench: $(VENV)/.dev
 
 docs: $(VENV)/.dev
 	$(BIN)/python -m amparo.domain.vocabularies > docs/vocabularies.md
-	$(BIN)/python -m tools.gen_cli_docs > docs/cli.md
+	$(BIN)/python -m amparo.cli.reference > docs/cli.md
 
 lock: $(BIN)/python
 	$(BIN)/pip install --quiet uv

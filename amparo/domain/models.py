@@ -13,7 +13,7 @@ so records round-trip.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -41,6 +41,11 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def _fields(obj: Any) -> dict[str, Any]:
+    """A shallow dict of a dataclass (dataclasses.asdict deep-copies: slow on bulk import)."""
+    return {name: getattr(obj, name) for name in obj.__dataclass_fields__}
+
+
 @dataclass
 class CloseParty:
     """Someone close to a defender (child, partner, colleague) who may be targeted too."""
@@ -62,7 +67,7 @@ class Consent:
     id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
+        out = _fields(self)
         out["recorded_on"] = _iso(self.recorded_on)
         out["expires_on"] = _iso(self.expires_on)
         return out
@@ -95,7 +100,10 @@ class Defender:
     merged_into: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
+        out = _fields(self)
+        for key in ("aliases", "sectors", "organisations"):
+            out[key] = list(out[key])
+        out["close_people"] = [_fields(p) for p in self.close_people]
         out["consents"] = [c.to_dict() for c in self.consents]
         return out
 
@@ -192,7 +200,7 @@ class Involvement:
     degree: str
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"perpetrator": self.perpetrator, "degree": self.degree}
 
 
 @dataclass
@@ -215,8 +223,10 @@ class Act:
     id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
+        out = _fields(self)
         out["act_date"] = _iso(self.act_date)
+        out["gender_features"] = list(self.gender_features)
+        out["involvements"] = [i.to_dict() for i in self.involvements]
         return out
 
 
@@ -238,7 +248,7 @@ class Source:
     id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
+        out = _fields(self)
         out["obtained_on"] = _iso(self.obtained_on)
         return out
 
@@ -253,7 +263,7 @@ class Intervention:
     id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
+        out = _fields(self)
         out["intervention_date"] = _iso(self.intervention_date)
         return out
 
@@ -306,10 +316,10 @@ class Incident:
             "confidential": self.confidential,
             "notes": dict(self.notes),
             "acts": [a.to_dict() for a in self.acts],
-            "perpetrators": [asdict(p) for p in self.perpetrators],
+            "perpetrators": [_fields(p) for p in self.perpetrators],
             "sources": [s.to_dict() for s in self.sources],
             "interventions": [i.to_dict() for i in self.interventions],
-            "links": [asdict(link) for link in self.links],
+            "links": [_fields(link) for link in self.links],
         }
 
 

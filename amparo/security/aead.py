@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from amparo.errors import IntegrityError
 
-__all__ = ["KEY_BYTES", "aad_for", "new_key", "open_sealed", "seal"]
+__all__ = ["AESGCM", "KEY_BYTES", "aad_for", "new_key", "open_sealed", "seal"]
 
 KEY_BYTES = 32  # AES-256
 NONCE_BYTES = 12  # GCM standard nonce; random nonces are safe far below 2**32 uses of one key
@@ -31,17 +31,20 @@ def aad_for(*parts: str | int) -> bytes:
     return text.encode("utf-8")
 
 
-def seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
+def seal(key: bytes | AESGCM, plaintext: bytes, aad: bytes) -> bytes:
+    """Encrypt; ``key`` may be a prepared AESGCM object, which saves the key schedule."""
+    cipher = key if isinstance(key, AESGCM) else AESGCM(key)
     nonce = os.urandom(NONCE_BYTES)
-    return FORMAT_V1 + nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+    return FORMAT_V1 + nonce + cipher.encrypt(nonce, plaintext, aad)
 
 
-def open_sealed(key: bytes, sealed: bytes, aad: bytes) -> bytes:
+def open_sealed(key: bytes | AESGCM, sealed: bytes, aad: bytes) -> bytes:
     if len(sealed) < 1 + NONCE_BYTES + 16 or sealed[:1] != FORMAT_V1:
         raise IntegrityError("ciphertext is truncated or of an unknown format")
     nonce = sealed[1 : 1 + NONCE_BYTES]
     try:
-        return AESGCM(key).decrypt(nonce, sealed[1 + NONCE_BYTES :], aad)
+        cipher = key if isinstance(key, AESGCM) else AESGCM(key)
+        return cipher.decrypt(nonce, sealed[1 + NONCE_BYTES :], aad)
     except InvalidTag:
         raise IntegrityError(
             "ciphertext failed authentication (altered, or moved from another record)"

@@ -1,10 +1,11 @@
 """Keyed blind-index tokens for keyword search over encrypted text.
 
 Words are normalised (NFKD, accents removed, case-folded), then each distinct word becomes
-``HMAC-SHA256(field key, word)`` truncated to 16 bytes. The database sees tokens, never
-words. Leakage, documented in docs/threat-model.md: equal words in the same field give equal
-tokens, so an attacker with the database learns how often (unknown) words repeat and which
-records share them, but not the words themselves without the key.
+a 16-byte keyed BLAKE2b MAC, ``BLAKE2b(word, key=field key)``: a PRF like HMAC-SHA256 and
+several times faster, which matters when importing 100,000 narratives. The database sees
+tokens, never words. Leakage, documented in docs/threat-model.md: equal words in the same
+field give equal tokens, so an attacker with the database learns how often (unknown) words
+repeat and which records share them, but not the words themselves without the key.
 
 Very common function words are not indexed: they make search no better and leak frequency.
 """
@@ -12,7 +13,6 @@ Very common function words are not indexed: they make search no better and leak 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -23,6 +23,12 @@ TOKEN_BYTES = 16
 MIN_WORD_CHARS = 2
 MAX_WORD_CHARS = 64
 _WORD = re.compile(r"\w+", re.UNICODE)
+# Combining marks left by NFKD: Latin/Greek/Cyrillic diacritics and Arabic harakat, so
+# "Cáceres" finds "Caceres" and vowelled Arabic finds unvowelled text.
+_MARKS = re.compile(
+    "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+    "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]"
+)
 STOPWORDS = frozenset(
     [
         "a",
@@ -81,18 +87,17 @@ STOPWORDS = frozenset(
 
 
 def normalise_words(text: str) -> set[str]:
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
-    words = set()
-    for match in _WORD.finditer(stripped):
-        word = match.group(0)
-        if MIN_WORD_CHARS <= len(word) <= MAX_WORD_CHARS and word not in STOPWORDS:
-            words.add(unicodedata.normalize("NFC", word))
-    return words
+    stripped = _MARKS.sub("", unicodedata.normalize("NFKD", text)).casefold()
+    return {
+        unicodedata.normalize("NFC", word)
+        for word in _WORD.findall(stripped)
+        if MIN_WORD_CHARS <= len(word) <= MAX_WORD_CHARS and word not in STOPWORDS
+    }
 
 
 def tokens_for_words(key: bytes, words: Iterable[str]) -> set[bytes]:
-    return {hmac.new(key, w.encode("utf-8"), hashlib.sha256).digest()[:TOKEN_BYTES] for w in words}
+    blake2b = hashlib.blake2b
+    return {blake2b(w.encode("utf-8"), key=key, digest_size=TOKEN_BYTES).digest() for w in words}
 
 
 def tokens_for_text(key: bytes, text: str) -> set[bytes]:

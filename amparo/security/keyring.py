@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from amparo.errors import KeyShredded
-from amparo.security.aead import KEY_BYTES, aad_for, new_key, open_sealed, seal
+from amparo.security.aead import AESGCM, KEY_BYTES, aad_for, new_key, open_sealed, seal
 
 __all__ = ["Keyring"]
 
@@ -26,6 +26,7 @@ class Keyring:
         self.vault_id = vault_id
         self._derived: dict[str, bytes] = {}
         self._case_keys: dict[str, bytes] = {}
+        self._ciphers: dict[str, AESGCM] = {}
         self._lock = threading.Lock()
 
     def subkey(self, purpose: str) -> bytes:
@@ -70,13 +71,23 @@ class Keyring:
             self._case_keys[case_id] = key
         return key
 
+    def case_cipher(self, case_id: str, key: bytes) -> AESGCM:
+        """The prepared cipher for a case key (saves the AES key schedule on every value)."""
+        with self._lock:
+            cipher = self._ciphers.get(case_id)
+            if cipher is None:
+                cipher = self._ciphers[case_id] = AESGCM(key)
+            return cipher
+
     def forget_case_key(self, case_id: str) -> None:
         with self._lock:
             self._case_keys.pop(case_id, None)
+            self._ciphers.pop(case_id, None)
 
     def close(self) -> None:
         """Drop references to key material (Python cannot promise to zero memory)."""
         with self._lock:
             self._derived.clear()
             self._case_keys.clear()
+            self._ciphers.clear()
             self._master = b"\x00" * KEY_BYTES

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from amparo.clock import utc
 from amparo.errors import NotFound, ValidationError
-from amparo.services.sealing import sealer_for
+from amparo.services.sealing import CaseSealer, sealer_for
+from amparo.services.search_index import compact, remove_docs
 from amparo.store import schema
 
 if TYPE_CHECKING:
@@ -43,34 +44,28 @@ class CaseService:
         self.r = registry
 
     def create(self, title: str | None = None, *, conn: Connection | None = None) -> str:
-        if title is not None and len(title) > 300:
-            raise ValidationError("title", "is too long (at most 300 characters)")
+        row = self.new_case_row(title)
         if conn is None:
             with self.r.store.write() as own:
-                return self.create(title, conn=own)
+                own.execute(sa.insert(schema.cases), [row])
+        else:
+            conn.execute(sa.insert(schema.cases), [row])
+        return str(row["id"])
+
+    def new_case_row(self, title: str | None = None) -> dict[str, Any]:
+        """A new case with a fresh data key, as a row to insert (the key stays cached)."""
+        if title is not None and len(title) > 300:
+            raise ValidationError("title", "is too long (at most 300 characters)")
         case_id = self.r.new_id()
-        _key, wrapped = self.r.keyring.new_case_key(case_id)
-        conn.execute(
-            sa.insert(schema.cases),
-            [
-                {
-                    "id": case_id,
-                    "title_ct": None,
-                    "status": "open",
-                    "wrapped_key": wrapped,
-                    "created_at": self.r.clock.now(),
-                    "shredded_at": None,
-                }
-            ],
-        )
-        if title:
-            sealer = sealer_for(conn, self.r.keyring, case_id)
-            conn.execute(
-                sa.update(schema.cases)
-                .where(schema.cases.c.id == case_id)
-                .values(title_ct=sealer.seal("cases", case_id, "title", 0, title))
-            )
-        return case_id
+        key, wrapped = self.r.keyring.new_case_key(case_id)
+        return {
+            "id": case_id,
+            "title_ct": CaseSealer(case_id, key).seal("cases", case_id, "title", 0, title),
+            "status": "open",
+            "wrapped_key": wrapped,
+            "created_at": self.r.clock.now(),
+            "shredded_at": None,
+        }
 
     def get(self, case_id: str) -> CaseSummary:
         with self.r.store.read() as conn:
@@ -122,10 +117,7 @@ class CaseService:
                     sa.select(s.attachments.c.id).where(s.attachments.c.case_id == case_id)
                 )
             ]
-            for chunk in _chunks(sorted(set(incident_ids + defender_ids + versioned_ids))):
-                conn.execute(
-                    sa.delete(s.search_tokens).where(s.search_tokens.c.entity_id.in_(chunk))
-                )
+            remove_docs(conn, sorted(set(incident_ids + defender_ids + versioned_ids)))
             for chunk in _chunks(defender_ids):
                 # Acts in other cases keep the act, lose the link to a person who is gone.
                 conn.execute(
@@ -167,6 +159,7 @@ class CaseService:
                     shredded_at=self.r.clock.now(),
                 )
             )
+            compact(conn)
         self.r.keyring.forget_case_key(case_id)
         for file_id in file_ids:
             self.r.files.remove_blob(file_id)

@@ -14,7 +14,13 @@ from amparo.domain.models import CloseParty, Consent, Defender, parse_defender
 from amparo.errors import Conflict, NotFound, ValidationError
 from amparo.services.lookup import resolve_prefix
 from amparo.services.sealing import CaseSealer, sealer_for
-from amparo.services.search_index import find_ids, replace_tokens
+from amparo.services.search_index import (
+    index_docs,
+    matching_ids,
+    remove_docs,
+    replace_doc,
+    tokens_for_fields,
+)
 from amparo.services.versions import FieldChange, VersionInfo, VersionReader, changed_fields
 from amparo.services.versions import record_version as _record_version
 from amparo.store import schema
@@ -141,6 +147,7 @@ class DefenderService:
             assert current.case_id
             sealer = sealer_for(conn, self.r.keyring, current.case_id)
             self._delete_rows(conn, defender_id, keep_people=set())
+            remove_docs(conn, [defender_id])
             conn.execute(sa.delete(D).where(D.c.id == defender_id))
             current.version += 1
             self._version(conn, sealer, current, "delete", [], snapshot=current.to_dict())
@@ -221,11 +228,7 @@ class DefenderService:
                 .values(merged_into=keep_id, version=dup.version + 1,
                         updated_at=self.r.clock.now(), updated_by=self.r.actor)
             )  # fmt: skip
-            conn.execute(
-                sa.delete(schema.search_tokens).where(
-                    schema.search_tokens.c.entity_id == duplicate_id
-                )
-            )
+            remove_docs(conn, [duplicate_id])
             dup.version += 1
             dup.merged_into = keep_id
             self._version(conn, dup_sealer, dup, f"merged_into:{keep_id}", ["merged_into"])
@@ -262,10 +265,12 @@ class DefenderService:
             stmt = stmt.where(D.c.sectors.contains(f",{q.sector},", autoescape=True))
         with self.r.store.read() as conn:
             if q.text:
-                ids = find_ids(conn, self.r.keyring, ENTITY, SEARCH_FIELDS, q.text)
-                if not ids:
+                matches = matching_ids(
+                    self.r.keyring, conn.dialect.name, ENTITY, SEARCH_FIELDS, q.text
+                )
+                if matches is None:
                     return []
-                stmt = stmt.where(D.c.id.in_(sorted(ids)))
+                stmt = stmt.where(D.c.id.in_(matches))
             if q.limit is not None:
                 stmt = stmt.limit(q.limit).offset(q.offset)
             out = []
@@ -393,15 +398,18 @@ class DefenderService:
             })  # fmt: skip
         if consents:
             conn.execute(sa.insert(schema.consents), consents)
-        replace_tokens(
-            conn, self.r.keyring, ENTITY, i,
+        tokens = tokens_for_fields(
+            self.r.keyring, ENTITY,
             {
                 "display_name": [d.display_name], "legal_name": [d.legal_name],
                 "aliases": d.aliases, "organisations": d.organisations, "notes": [d.notes],
                 "close": [p.name for p in d.close_people],
             },
-            fresh=fresh,
         )  # fmt: skip
+        if fresh:
+            index_docs(conn, [(i, tokens)])
+        else:
+            replace_doc(conn, i, tokens)
 
     def _delete_rows(
         self, conn: Connection, defender_id: str, keep_people: set[str | None]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import builtins
 import json
+import queue
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -25,13 +27,18 @@ from amparo.domain.models import (
     parse_incident,
 )
 from amparo.errors import AmparoError, Conflict, NotFound, ValidationError, ValidationErrors
-from amparo.security.blind_index import tokens_for_text
 from amparo.services.cases import _delete_incidents
 from amparo.services.lookup import resolve_prefix
 from amparo.services.sealing import CaseSealer, sealer_for
-from amparo.services.search_index import find_ids
+from amparo.services.search_index import (
+    index_docs,
+    matching_ids,
+    remove_docs,
+    tokens_for_fields,
+)
 from amparo.services.versions import FieldChange, VersionInfo, VersionReader, changed_fields
 from amparo.store import schema
+from amparo.store.engine import Store
 
 if TYPE_CHECKING:
     from amparo.registry import Registry
@@ -130,37 +137,65 @@ class IncidentService:
         With ``strict`` the first bad record raises instead (and nothing of it is written).
         """
         report = ImportReport()
+        writer = _BatchWriter(self.r.store) if not strict else None
         batch: builtins.list[tuple[int, Incident]] = []
         today = self.r.clock.today()
         row = 0
-        for row, data in enumerate(records, start=1):
-            try:
-                incident = parse_incident(data, self.r.vocab, today)
-                incident.case_id = _case_hint(data) or case_id
-            except ValidationError as exc:
-                if strict:
-                    raise
-                report.errors.append((row, exc))
-                continue
-            batch.append((row, incident))
-            if len(batch) >= BATCH:
-                self._write_batch(batch, report, strict)
-                batch = []
-                if progress:
-                    progress(row, total)
-        if batch:
-            self._write_batch(batch, report, strict)
+        try:
+            for row, data in enumerate(records, start=1):
+                try:
+                    incident = parse_incident(data, self.r.vocab, today)
+                    incident.case_id = _case_hint(data) or case_id
+                except ValidationError as exc:
+                    if strict:
+                        raise
+                    report.errors.append((row, exc))
+                    continue
+                batch.append((row, incident))
+                if len(batch) >= BATCH:
+                    self._flush(batch, report, strict, writer)
+                    batch = []
+                    if progress:
+                        progress(row, total)
+            if batch:
+                self._flush(batch, report, strict, writer)
+        finally:
+            if writer is not None:
+                report.added.extend(writer.close())
         if progress:
             progress(row, total)
         return report
 
-    def _write_batch(
-        self, batch: builtins.list[tuple[int, Incident]], report: ImportReport, strict: bool
+    def _flush(
+        self,
+        batch: builtins.list[tuple[int, Incident]],
+        report: ImportReport,
+        strict: bool,
+        writer: _BatchWriter | None,
     ) -> None:
+        rows, added = self._prepare_batch(batch, report, strict)
+        if writer is None:
+            with self.r.store.write() as conn:
+                _insert_rows(conn, rows)
+            report.added.extend(added)
+        else:
+            writer.submit(rows, added)
+
+    def _prepare_batch(
+        self, batch: builtins.list[tuple[int, Incident]], report: ImportReport, strict: bool
+    ) -> tuple[dict[str, builtins.list[dict[str, Any]]], builtins.list[str]]:
+        """Validate references, encrypt and index a batch into rows, reading only.
+
+        Runs while the writer thread stores the previous batch: SQLite and the FTS index do
+        their work without holding the GIL, so the two cores overlap.
+        """
         rows: dict[str, builtins.list[dict[str, Any]]] = defaultdict(list)
         added: builtins.list[str] = []
-        with self.r.store.write() as conn:
+        with self.r.store.read() as conn:
             resolver = _References(conn)
+            resolver.prefetch(
+                a.victim_defender_id for _, inc in batch for a in inc.acts if a.victim_defender_id
+            )
             for row, incident in batch:
                 try:
                     resolver.check(incident)
@@ -172,17 +207,19 @@ class IncidentService:
                 incident.id = self.r.new_id()
                 incident.version = 1
                 if incident.case_id is None:
-                    incident.case_id = resolver.case_of_victim(incident) or self.r.cases.create(
-                        conn=conn
-                    )
+                    incident.case_id = resolver.case_of_victim(incident)
+                if incident.case_id is None:
+                    case_row = self.r.cases.new_case_row()
+                    rows["cases"].append(case_row)
+                    incident.case_id = str(case_row["id"])
                 sealer = sealer_for(conn, self.r.keyring, incident.case_id)
                 self._collect_rows(rows, sealer, incident, created=True)
+                snapshot = incident.to_dict()
                 self._collect_version(
-                    rows, sealer, incident, "create", changed_fields(None, incident.to_dict())
+                    rows, sealer, incident, "create", changed_fields(None, snapshot), snapshot
                 )
                 added.append(incident.id)
-            _insert_rows(conn, rows)
-        report.added.extend(added)
+        return rows, added
 
     def amend(
         self, incident_id: str, changes: Mapping[str, Any], *, expected_version: int | None = None
@@ -207,8 +244,7 @@ class IncidentService:
         updated.version = current.version + 1
         sealer = sealer_for(conn, self.r.keyring, current.case_id)
         _delete_children(conn, current.id)
-        conn.execute(sa.delete(schema.search_tokens).where(
-            schema.search_tokens.c.entity_id == current.id))  # fmt: skip
+        remove_docs(conn, [current.id])
         rows: dict[str, builtins.list[dict[str, Any]]] = defaultdict(list)
         self._collect_rows(rows, sealer, updated, created=False)
         incident_row = rows.pop("incidents")[0]
@@ -226,8 +262,7 @@ class IncidentService:
             current = self._load(conn, incident_id)
             assert current.case_id
             sealer = sealer_for(conn, self.r.keyring, current.case_id)
-            conn.execute(sa.delete(schema.search_tokens).where(
-                schema.search_tokens.c.entity_id == incident_id))  # fmt: skip
+            remove_docs(conn, [incident_id])
             _delete_incidents(conn, [incident_id])
             current.version += 1
             rows: dict[str, builtins.list[dict[str, Any]]] = defaultdict(list)
@@ -283,10 +318,12 @@ class IncidentService:
         stmt = _filtered(q)
         with self.r.store.read() as conn:
             if q.text is not None:
-                ids = find_ids(conn, self.r.keyring, ENTITY, SEARCH_FIELDS, q.text)
-                if not ids:
+                matches = matching_ids(
+                    self.r.keyring, conn.dialect.name, ENTITY, SEARCH_FIELDS, q.text
+                )
+                if matches is None:
                     return []
-                stmt = stmt.where(I.c.id.in_(sorted(ids)))
+                stmt = stmt.where(I.c.id.in_(matches))
             stmt = stmt.order_by(I.c.date_start.desc(), I.c.id)
             if q.limit is not None:
                 stmt = stmt.limit(q.limit).offset(q.offset)
@@ -403,7 +440,6 @@ class IncidentService:
             rows["incident_links"].append(
                 {"incident_id": i, "related_id": link.related_id, "relation": link.relation}
             )
-        keyring = self.r.keyring
         texts: dict[str, builtins.list[str | None]] = {
             "title": [inc.title],
             "narrative": [inc.narrative],
@@ -413,13 +449,9 @@ class IncidentService:
             + [s.description for s in inc.sources]
             + [t.response for t in inc.interventions],
         }
-        tokens: set[bytes] = set()
-        for fld, values in texts.items():
-            key = keyring.blind_index_key(ENTITY, fld)
-            for value in values:
-                if value:
-                    tokens |= tokens_for_text(key, value)
-        rows["search_tokens"].extend({"token": t, "entity_id": i} for t in tokens)
+        rows["search_docs"].append(
+            {"entity_id": i, "tokens": tokens_for_fields(self.r.keyring, ENTITY, texts)}
+        )
         del created
 
     def _collect_version(
@@ -429,9 +461,11 @@ class IncidentService:
         inc: Incident,
         action: str,
         changed: builtins.list[str],
+        snapshot: dict[str, Any] | None = None,
     ) -> None:
         assert inc.id
-        body = json.dumps(inc.to_dict(), ensure_ascii=False, sort_keys=True)
+        record = snapshot if snapshot is not None else inc.to_dict()
+        body = json.dumps(record, ensure_ascii=False, sort_keys=True)
         rows["record_versions"].append({
             "entity": ENTITY, "entity_id": inc.id, "version": inc.version,
             "case_id": sealer.case_id, "at": self.r.clock.now(), "actor": self.r.actor,
@@ -551,15 +585,66 @@ def _incident_from_rows(conn: Connection, sealer: CaseSealer, row: Row[Any]) -> 
 
 
 INSERT_ORDER = (
-    "incidents", "perpetrators", "acts", "involvements", "sources", "interventions",
-    "incident_links", "record_versions", "search_tokens",
+    "cases", "incidents", "perpetrators", "acts", "involvements", "sources", "interventions",
+    "incident_links", "record_versions", "search_docs",
 )  # fmt: skip
 
 
 def _insert_rows(conn: Connection, rows: Mapping[str, builtins.list[dict[str, Any]]]) -> None:
     for name in INSERT_ORDER:
-        if rows.get(name):
+        if name == "search_docs":
+            index_docs(conn, [(r["entity_id"], r["tokens"]) for r in rows.get(name, [])])
+        elif rows.get(name):
             conn.execute(sa.insert(schema.metadata.tables[name]), rows[name])
+
+
+class _BatchWriter:
+    """Stores prepared batches on a second thread, one transaction per batch, in order."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.queue: queue.Queue[
+            tuple[dict[str, builtins.list[dict[str, Any]]], builtins.list[str]] | None
+        ] = queue.Queue(maxsize=2)
+        self.committed: builtins.list[str] = []
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="amparo-import-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (item := self.queue.get()) is not None:
+            if self.error is not None:
+                continue  # drain: after a failure nothing more is written
+            rows, added = item
+            try:
+                with self.store.write() as conn:
+                    _insert_rows(conn, rows)
+                self.committed.extend(added)
+            except BaseException as exc:  # re-raised on the caller's thread
+                self.error = exc
+
+    def submit(
+        self, rows: dict[str, builtins.list[dict[str, Any]]], added: builtins.list[str]
+    ) -> None:
+        if self.error is not None:
+            self._raise()
+        self.queue.put((rows, added))
+
+    def close(self) -> builtins.list[str]:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            self._raise()
+        return self.committed
+
+    def _raise(self) -> None:
+        error = self.error
+        assert error is not None
+        if isinstance(error, AmparoError):
+            raise type(error)(
+                f"{error} ({len(self.committed)} incidents were stored before the failure)"
+            ) from error
+        raise error
 
 
 def _delete_children(conn: Connection, incident_id: str) -> None:
@@ -627,6 +712,20 @@ class _References:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._defenders: dict[str, tuple[str, str | None] | None] = {}
+
+    def prefetch(self, defender_ids: Iterable[str]) -> None:
+        wanted = sorted(set(defender_ids) - set(self._defenders))
+        d = schema.defenders
+        for start in range(0, len(wanted), BATCH):
+            chunk = wanted[start : start + BATCH]
+            found = {
+                r.id: (r.case_id, r.merged_into)
+                for r in self.conn.execute(
+                    sa.select(d.c.id, d.c.case_id, d.c.merged_into).where(d.c.id.in_(chunk))
+                )
+            }
+            for defender_id in chunk:
+                self._defenders[defender_id] = found.get(defender_id)
 
     def _defender(self, defender_id: str) -> tuple[str, str | None] | None:
         if defender_id not in self._defenders:

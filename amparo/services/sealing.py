@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from amparo.errors import KeyShredded, NotFound
-from amparo.security.aead import aad_for, open_sealed, seal
+from amparo.security.aead import AESGCM, aad_for, open_sealed, seal
 from amparo.store import schema
 
 if TYPE_CHECKING:
@@ -19,9 +19,9 @@ __all__ = ["CaseSealer", "sealer_for"]
 
 
 class CaseSealer:
-    def __init__(self, case_id: str, key: bytes) -> None:
+    def __init__(self, case_id: str, key: bytes | AESGCM) -> None:
         self.case_id = case_id
-        self._key = key
+        self._key = key if isinstance(key, AESGCM) else AESGCM(key)
 
     def seal(
         self, table: str, record_id: str, field: str, version: int, value: str | None
@@ -62,7 +62,7 @@ class CaseSealer:
 def sealer_for(conn: Connection, keyring: Keyring, case_id: str) -> CaseSealer:
     cached = keyring.cached_case_key(case_id)
     if cached is not None:
-        return CaseSealer(case_id, cached)
+        return CaseSealer(case_id, keyring.case_cipher(case_id, cached))
     row = conn.execute(
         sa.select(schema.cases.c.wrapped_key, schema.cases.c.shredded_at).where(
             schema.cases.c.id == case_id
@@ -73,4 +73,4 @@ def sealer_for(conn: Connection, keyring: Keyring, case_id: str) -> CaseSealer:
     if row.shredded_at is not None:
         raise KeyShredded(f"case {case_id} was shredded; its records cannot be read")
     wrapped = None if row.wrapped_key is None else bytes(row.wrapped_key)
-    return CaseSealer(case_id, keyring.case_key(case_id, wrapped))
+    return CaseSealer(case_id, keyring.case_cipher(case_id, keyring.case_key(case_id, wrapped)))

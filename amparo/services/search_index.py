@@ -1,62 +1,109 @@
-"""Writing and querying blind-index tokens for one kind of record."""
+"""Writing and querying blind-index tokens (see amparo.security.blind_index).
+
+Each indexed record has one ``search_docs`` row holding its tokens; SQLite looks them up
+through FTS5, PostgreSQL through a GIN index (amparo.store.search_ddl).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
 from amparo.security.blind_index import normalise_words, tokens_for_text, tokens_for_words
 from amparo.security.keyring import Keyring
 from amparo.store import schema
 
-__all__ = ["MAX_MATCHES", "find_ids", "replace_tokens"]
+__all__ = [
+    "MAX_MATCHES",
+    "compact",
+    "find_ids",
+    "index_docs",
+    "matching_ids",
+    "remove_docs",
+    "replace_doc",
+    "tokens_for_fields",
+]
 
-T = schema.search_tokens
+T = schema.search_docs
 MAX_MATCHES = 50_000  # beyond this a search is too vague to be useful
+CHUNK = 500
 
 
-def replace_tokens(
-    conn: Connection,
-    keyring: Keyring,
-    entity: str,
-    entity_id: str,
-    texts: Mapping[str, Iterable[str | None]],
-    *,
-    fresh: bool = False,
-) -> None:
-    """Index ``texts`` (field -> values) for one record, replacing what it had."""
-    if not fresh:
-        conn.execute(sa.delete(T).where(T.c.entity_id == entity_id))
+def tokens_for_fields(
+    keyring: Keyring, entity: str, texts: Mapping[str, Iterable[str | None]]
+) -> set[bytes]:
     tokens: set[bytes] = set()
     for field, values in texts.items():
         key = keyring.blind_index_key(entity, field)
         for value in values:
             if value:
                 tokens |= tokens_for_text(key, value)
-    if tokens:
-        conn.execute(sa.insert(T), [{"token": t, "entity_id": entity_id} for t in tokens])
+    return tokens
+
+
+def _encode(tokens: Iterable[bytes]) -> str:
+    return " ".join(sorted(t.hex() for t in tokens))
+
+
+def index_docs(conn: Connection, docs: Sequence[tuple[str, set[bytes]]]) -> None:
+    rows = [{"entity_id": entity_id, "tokens": _encode(tokens)} for entity_id, tokens in docs]
+    if rows:
+        conn.execute(sa.insert(T), rows)
+
+
+def remove_docs(conn: Connection, entity_ids: Sequence[str]) -> None:
+    for start in range(0, len(entity_ids), CHUNK):
+        chunk = list(entity_ids[start : start + CHUNK])
+        conn.execute(sa.delete(T).where(T.c.entity_id.in_(chunk)))
+
+
+def replace_doc(conn: Connection, entity_id: str, tokens: set[bytes]) -> None:
+    remove_docs(conn, [entity_id])
+    index_docs(conn, [(entity_id, tokens)])
+
+
+def compact(conn: Connection) -> None:
+    """Merge FTS5 segments so entries of deleted records are physically gone (after shred)."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
+
+
+def matching_ids(
+    keyring: Keyring, dialect: str, entity: str, fields: Iterable[str], text: str
+) -> sa.Select[tuple[str]] | None:
+    """A subquery of the ids of records holding every word of ``text`` in one of ``fields``.
+
+    None when the text has no searchable word. Kept in SQL so that filters, ordering and the
+    page limit apply in the database, however many records match.
+    """
+    words = sorted(normalise_words(text))
+    if not words:
+        return None
+    keys = [keyring.blind_index_key(entity, f) for f in fields]
+    per_word = [sorted(t.hex() for key in keys for t in tokens_for_words(key, [w])) for w in words]
+    if dialect == "sqlite":
+        # Tokens are hex, so quoting them cannot change the query's meaning.
+        match = " AND ".join("(" + " OR ".join(f'"{t}"' for t in group) + ")" for group in per_word)
+        docs = sa.text("SELECT rowid FROM search_fts WHERE search_fts MATCH :match")
+        return sa.select(T.c.entity_id).where(
+            T.c.doc.in_(docs.bindparams(match=match).columns(sa.column("rowid", sa.Integer)))
+        )
+    as_array = sa.func.string_to_array(T.c.tokens, " ")
+    conditions = [
+        as_array.op("&&")(sa.cast(sa.literal(group, ARRAY(sa.Text)), ARRAY(sa.Text)))
+        for group in per_word
+    ]
+    return sa.select(T.c.entity_id).where(*conditions)
 
 
 def find_ids(
     conn: Connection, keyring: Keyring, entity: str, fields: Iterable[str], text: str
 ) -> set[str]:
     """Ids of records holding every word of ``text`` in at least one of ``fields``."""
-    words = normalise_words(text)
-    if not words:
+    query = matching_ids(keyring, conn.dialect.name, entity, fields, text)
+    if query is None:
         return set()
-    field_keys = [keyring.blind_index_key(entity, f) for f in fields]
-    result: set[str] | None = None
-    for word in sorted(words, key=len, reverse=True):  # long words are rarer: narrow first
-        tokens = [t for key in field_keys for t in tokens_for_words(key, [word])]
-        ids = {
-            r[0]
-            for r in conn.execute(
-                sa.select(T.c.entity_id).where(T.c.token.in_(tokens)).limit(MAX_MATCHES)
-            )
-        }
-        result = ids if result is None else result & ids
-        if not result:
-            return set()
-    return result or set()
+    return {str(r[0]) for r in conn.execute(query.limit(MAX_MATCHES))}

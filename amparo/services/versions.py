@@ -53,6 +53,7 @@ class FieldChange:
 
 
 IGNORED_IN_DIFF = frozenset({"version", "id", "case_id"})
+EMPTY: tuple[Any, ...] = (None, "", [], {})
 
 
 def _without_child_ids(value: Any, top: bool = True) -> Any:
@@ -84,6 +85,8 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 def changed_fields(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[str]:
     """Top-level field names whose values differ (names only: safe to keep in plaintext)."""
+    if before is None and after is not None:  # a new record: every field that holds something
+        return sorted(k for k, v in after.items() if k not in IGNORED_IN_DIFF and v not in EMPTY)
     before = _without_child_ids(before or {})
     after = _without_child_ids(after or {})
     keys = (set(before) | set(after)) - IGNORED_IN_DIFF

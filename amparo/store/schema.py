@@ -272,12 +272,15 @@ record_versions = sa.Table(
     sa.Column("snapshot_ct", CT, nullable=False),
 )
 
-search_tokens = sa.Table(
-    "search_tokens",
+# One row per indexed record: its blind-index tokens as space-separated hex. The lookup
+# structure over them is dialect-specific and created by the migration (see
+# amparo/store/search_ddl.py): an FTS5 index on SQLite, a GIN index on PostgreSQL.
+search_docs = sa.Table(
+    "search_docs",
     metadata,
-    sa.Column("token", sa.LargeBinary(16), primary_key=True),
-    sa.Column("entity_id", ID, primary_key=True, index=True),
-    sqlite_with_rowid=False,
+    sa.Column("doc", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("entity_id", ID, nullable=False, unique=True),
+    sa.Column("tokens", sa.Text, nullable=False),
 )
 
 attachments = sa.Table(

@@ -3,6 +3,7 @@
 from alembic import context
 
 from amparo.store.schema import metadata
+from amparo.store.search_ddl import include_object
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - only reachable from the alembic CLI
@@ -13,6 +14,7 @@ context.configure(
     target_metadata=metadata,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
+    include_object=include_object,
 )
 with context.begin_transaction():
     context.run_migrations()
