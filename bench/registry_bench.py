@@ -156,8 +156,7 @@ def render(results: list[dict[str, Any]], n: int) -> str:
         f"### Registry at {n:,} incidents ({datetime.now(UTC):%Y-%m-%d})",
         "",
         f"Machine: {machine_info()}.",
-        "Command: `python -m bench.registry_bench"
-        f" --incidents {n} --backend both`.",
+        f"Command: `python -m bench.registry_bench --incidents {n} --backend both`.",
         "",
         "| backend | import (incidents/s) | filtered list p50 / p95 (ms) | keyword search p50 / p95"
         " (ms) | rows per list / search (mean) | vault on disk (MiB) |",

@@ -15,6 +15,7 @@ import click
 
 from amparo.errors import (
     AmparoError,
+    Conflict,
     KeyShredded,
     NotFound,
     ValidationError,
@@ -34,6 +35,7 @@ EXIT_CODES: dict[type[AmparoError], int] = {
     WrongPassphrase: 5,
     KeyShredded: 6,
     VaultError: 7,
+    Conflict: 8,
 }
 
 

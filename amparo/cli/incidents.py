@@ -105,34 +105,27 @@ def import_(vault: Path, file: Path, atomic: bool, case_id: str | None) -> None:
     from amparo.services.records_io import read_records
 
     records = read_records(file)
-    with open_registry(vault) as registry:
-        if atomic:
-            from amparo.domain.models import parse_incident
+    with (
+        open_registry(vault) as registry,
+        click.progressbar(length=len(records), label="Importing", file=sys.stderr) as bar,
+    ):
+        done = {"n": 0}
 
-            problems: list[tuple[int, Exception]] = []
-            for row, data in enumerate(records, start=1):
-                try:
-                    parse_incident(data, registry.vocab, registry.clock.today())
-                except ValidationErrors as many:
-                    problems += [(row, e) for e in many.errors]
-                except Exception as exc:
-                    problems.append((row, exc))
-            if problems:
-                for row, err in problems:
-                    click.echo(f"row {row}: {err}", err=True)
-                click.echo(f"error: {len(problems)} problem(s); nothing imported (--atomic)",
-                           err=True)  # fmt: skip
-                raise SystemExit(3)
-        with click.progressbar(length=len(records), label="Importing", file=sys.stderr) as bar:
-            done = {"n": 0}
+        def progress(n: int, _total: int) -> None:
+            bar.update(n - done["n"])
+            done["n"] = n
 
-            def progress(n: int, _total: int) -> None:
-                bar.update(n - done["n"])
-                done["n"] = n
-
+        try:
             report = registry.incidents.add_many(
-                records, case_id=case_id, progress=progress, total=len(records)
-            )
+                records, case_id=case_id, atomic=atomic, progress=progress,
+                total=len(records),
+            )  # fmt: skip
+        except ValidationErrors as rejected:
+            for err in rejected.errors:
+                click.echo(f"row {err.row}: {err.field}: {err.message}", err=True)
+            click.echo(f"error: {len(rejected.errors)} problem(s); nothing imported (--atomic)",
+                       err=True)  # fmt: skip
+            raise SystemExit(3) from None
     for row, err in report.errors:
         click.echo(f"row {row}: {err}", err=True)
     click.echo(f"{len(report.added)} imported, {len(report.errors)} rejected.")

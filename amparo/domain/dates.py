@@ -81,6 +81,10 @@ def parse_approx_date(
         raise ValidationError(field, f"'{raw}' has no day, so it cannot be exact")
     if chosen not in ("exact", "unknown_day", "unknown_month", "estimate"):
         raise ValidationError(f"{field}_precision", f"unknown precision '{chosen}'")
-    # An incomplete date is in the future only if its whole period is.
+    # Stored as the first day of the period it names, so the text form round-trips.
+    if chosen == "unknown_month":
+        value = value.replace(month=1, day=1)
+    elif chosen == "unknown_day":
+        value = value.replace(day=1)
     _check_range(field, value, today)
     return ApproxDate(value, chosen)

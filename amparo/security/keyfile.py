@@ -76,6 +76,21 @@ def write_atomically(path: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
+MAX_KDF_MEMORY_KIB = 4 * 1024 * 1024  # refuse key files that would ask for more than 4 GiB
+MAX_KDF_TIME = 64
+
+
+def _check_slot(path: Path, slot: _Slot) -> None:
+    """Refuse slots whose parameters Argon2 would reject or that would exhaust the machine."""
+    kdf = slot.kdf
+    if not (1 <= kdf.parallelism <= 16 and 1 <= kdf.time_cost <= MAX_KDF_TIME):
+        raise VaultError(f"key file {path}: {slot.kind} slot has impossible Argon2 parameters")
+    if not 8 * kdf.parallelism <= kdf.memory_kib <= MAX_KDF_MEMORY_KIB:
+        raise VaultError(f"key file {path}: {slot.kind} slot has impossible Argon2 memory size")
+    if len(slot.salt) < SALT_BYTES or len(slot.wrapped) < 1 + 12 + 32 + 16:
+        raise VaultError(f"key file {path}: {slot.kind} slot is truncated")
+
+
 @dataclass
 class _Slot:
     kind: str
@@ -122,6 +137,8 @@ class KeyFile:
                 )
                 for s in raw["slots"]
             ]
+            for slot in slots:
+                _check_slot(path, slot)
             return cls(vault_id=str(raw["vault_id"]), slots=slots)
         except (KeyError, TypeError, ValueError) as exc:
             raise VaultError(f"key file {path} is malformed: {exc!r}") from None

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from amparo.clock import utc
-from amparo.errors import NotFound, ValidationError
+from amparo.errors import Conflict, NotFound, ValidationError
 from amparo.services.sealing import CaseSealer, sealer_for
 from amparo.services.search_index import compact, remove_docs
 from amparo.store import schema
@@ -89,8 +89,13 @@ class CaseService:
         """Delete every record of the case and destroy its key. Irreversible by design."""
         s = schema
         with self.r.store.write() as conn:
-            if conn.execute(sa.select(s.cases.c.id).where(s.cases.c.id == case_id)).first() is None:
+            found = conn.execute(
+                sa.select(s.cases.c.shredded_at).where(s.cases.c.id == case_id)
+            ).first()
+            if found is None:
                 raise NotFound(f"no case {case_id}")
+            if found.shredded_at is not None:
+                raise Conflict(f"case {case_id} was already shredded")
             incident_ids = [
                 r[0]
                 for r in conn.execute(

@@ -222,15 +222,13 @@ class DefenderService:
             assert dup.case_id
             dup_sealer = sealer_for(conn, self.r.keyring, dup.case_id)
             self._delete_rows(conn, duplicate_id, keep_people=set())
-            conn.execute(
-                sa.update(D)
-                .where(D.c.id == duplicate_id)
-                .values(merged_into=keep_id, version=dup.version + 1,
-                        updated_at=self.r.clock.now(), updated_by=self.r.actor)
-            )  # fmt: skip
-            remove_docs(conn, [duplicate_id])
+            # The duplicate stays as a hidden tombstone pointing at the survivor, re-sealed at
+            # its new version (values are bound to the version); its people moved over.
             dup.version += 1
             dup.merged_into = keep_id
+            dup.close_people, dup.consents = [], []
+            self._insert(conn, dup_sealer, dup, fresh=False)
+            remove_docs(conn, [duplicate_id])
             self._version(conn, dup_sealer, dup, f"merged_into:{keep_id}", ["merged_into"])
             return result
 

@@ -129,15 +129,20 @@ class IncidentService:
         *,
         case_id: str | None = None,
         strict: bool = False,
+        atomic: bool = False,
         progress: Progress | None = None,
         total: int = 0,
     ) -> ImportReport:
         """Import many records; each is all-or-nothing, bad ones are reported by row.
 
         With ``strict`` the first bad record raises instead (and nothing of it is written).
+        With ``atomic`` every record is checked first and nothing at all is written unless
+        all are valid; the problems are raised together as ``ValidationErrors`` (with rows).
         """
         report = ImportReport()
-        writer = _BatchWriter(self.r.store) if not strict else None
+        writer = _BatchWriter(self.r.store) if not (strict or atomic) else None
+        pending: builtins.list[tuple[dict[str, builtins.list[dict[str, Any]]], builtins.list[str]]]
+        pending = []
         batch: builtins.list[tuple[int, Incident]] = []
         today = self.r.clock.today()
         row = 0
@@ -153,15 +158,30 @@ class IncidentService:
                     continue
                 batch.append((row, incident))
                 if len(batch) >= BATCH:
-                    self._flush(batch, report, strict, writer)
+                    self._flush(batch, report, strict, writer, pending if atomic else None)
                     batch = []
                     if progress:
                         progress(row, total)
             if batch:
-                self._flush(batch, report, strict, writer)
+                self._flush(batch, report, strict, writer, pending if atomic else None)
         finally:
             if writer is not None:
                 report.added.extend(writer.close())
+        report.errors.sort(key=lambda item: item[0])
+        if atomic:
+            if report.errors:
+                raise ValidationErrors(
+                    [
+                        ValidationError(single.field, single.message, row=n)
+                        for n, e in report.errors
+                        for single in (e.errors if isinstance(e, ValidationErrors) else [e])
+                        if isinstance(single, ValidationError)
+                    ]
+                )
+            with self.r.store.write() as conn:
+                for rows, _added in pending:
+                    _insert_rows(conn, rows)
+            report.added.extend(a for _, added in pending for a in added)
         if progress:
             progress(row, total)
         return report
@@ -172,9 +192,12 @@ class IncidentService:
         report: ImportReport,
         strict: bool,
         writer: _BatchWriter | None,
+        pending: builtins.list[Any] | None = None,
     ) -> None:
         rows, added = self._prepare_batch(batch, report, strict)
-        if writer is None:
+        if pending is not None:
+            pending.append((rows, added))
+        elif writer is None:
             with self.r.store.write() as conn:
                 _insert_rows(conn, rows)
             report.added.extend(added)

@@ -267,7 +267,7 @@ record_versions = sa.Table(
     sa.Column("case_id", ID, sa.ForeignKey("cases.id"), nullable=False, index=True),
     sa.Column("at", UTC, nullable=False),
     sa.Column("actor", sa.String(80), nullable=False),
-    sa.Column("action", CODE, nullable=False),
+    sa.Column("action", sa.String(80), nullable=False),  # e.g. merged_into:<id>
     sa.Column("changed_fields", sa.Text, nullable=False),  # field names only, never values
     sa.Column("snapshot_ct", CT, nullable=False),
 )

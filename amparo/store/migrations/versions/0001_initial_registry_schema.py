@@ -129,7 +129,7 @@ def upgrade() -> None:
     sa.Column('case_id', sa.String(length=32), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('actor', sa.String(length=80), nullable=False),
-    sa.Column('action', sa.String(length=40), nullable=False),
+    sa.Column('action', sa.String(length=80), nullable=False),
     sa.Column('changed_fields', sa.Text(), nullable=False),
     sa.Column('snapshot_ct', sa.LargeBinary(), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_record_versions_case_id_cases')),
