@@ -296,3 +296,103 @@ attachments = sa.Table(
     sa.Column("created_at", UTC, nullable=False),
     sa.Column("created_by", sa.String(80), nullable=False),
 )
+
+# -- people and permissions (issue 3) -------------------------------------------------------
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("username", sa.String(80), nullable=False, unique=True),  # case-folded
+    sa.Column("display_name_ct", CT, nullable=True),
+    sa.Column("role", CODE, nullable=False),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("password_changed_at", UTC, nullable=False),
+    sa.Column("totp_secret_ct", CT, nullable=True),  # NULL until enrolled
+    sa.Column("totp_last_step", sa.BigInteger, nullable=True),  # replay protection
+    sa.Column("mfa_enrolled_at", UTC, nullable=True),
+    sa.Column("disabled_at", UTC, nullable=True),
+    sa.Column("session_epoch", sa.Integer, nullable=False),  # bumped to kill all sessions
+    sa.Column("created_at", UTC, nullable=False),
+)
+
+recovery_codes = sa.Table(
+    "recovery_codes",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column(
+        "user_id", ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("code_hash", sa.String(255), nullable=False),
+    sa.Column("used_at", UTC, nullable=True),
+)
+
+user_groups = sa.Table(
+    "user_groups",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("name", sa.String(80), nullable=False, unique=True),
+    sa.Column("created_at", UTC, nullable=False),
+)
+
+group_members = sa.Table(
+    "group_members",
+    metadata,
+    sa.Column(
+        "group_id", ID, sa.ForeignKey("user_groups.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column(
+        "user_id", ID, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    ),
+)
+
+case_grants = sa.Table(
+    "case_grants",
+    metadata,
+    sa.Column("case_id", ID, sa.ForeignKey("cases.id"), primary_key=True),
+    sa.Column("principal_type", sa.String(10), primary_key=True),  # user | group
+    sa.Column("principal_id", ID, primary_key=True, index=True),
+    sa.Column("level", sa.String(10), nullable=False),  # read | write
+    sa.Column("granted_at", UTC, nullable=False),
+    sa.Column("granted_by", sa.String(80), nullable=False),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column(
+        "user_id", ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("name", sa.String(120), nullable=False),
+    sa.Column("token_hash", sa.LargeBinary(32), nullable=False, unique=True),
+    sa.Column("scope", sa.String(10), nullable=False),  # read | write | admin
+    sa.Column("created_at", UTC, nullable=False),
+    sa.Column("expires_at", UTC, nullable=False),
+    sa.Column("revoked_at", UTC, nullable=True),
+    sa.Column("last_used_at", UTC, nullable=True),
+)
+
+login_throttle = sa.Table(
+    "login_throttle",
+    metadata,
+    sa.Column("key", sa.String(80), primary_key=True),  # keyed hash of account or address
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last_failure_at", UTC, nullable=False),
+    sa.Column("blocked_until", UTC, nullable=True),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=False),  # fmt: skip
+    sa.Column("at", UTC, nullable=False),
+    sa.Column("actor", sa.String(120), nullable=False),
+    sa.Column("action", sa.String(60), nullable=False, index=True),
+    sa.Column("object_type", sa.String(40), nullable=True),
+    sa.Column("object_id", sa.String(64), nullable=True, index=True),
+    sa.Column("detail", sa.Text, nullable=False),  # never field values
+    sa.Column("prev_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("entry_hash", sa.LargeBinary(32), nullable=False),
+)
