@@ -54,6 +54,7 @@ bench: $(VENV)/.dev
 docs: $(VENV)/.dev
 	$(BIN)/python -m amparo.domain.vocabularies > docs/vocabularies.md
 	$(BIN)/python -m amparo.cli.reference > docs/cli.md
+	$(BIN)/python -m amparo.security.permissions > docs/permissions.md
 
 lock: $(BIN)/python
 	$(BIN)/pip install --quiet uv

@@ -1,0 +1,196 @@
+"""Who may do what: one policy table and one function, ``allowed``, deny by default.
+
+Every service asks ``allowed(actor, action, resource)`` before acting; nothing else decides.
+A rule grants an action on a kind of resource to a role, under a condition:
+
+- ``any``       : no further condition;
+- ``member``    : the actor holds a read or write grant on the resource's case (directly or
+                  through a group);
+- ``writer``    : the actor holds a write grant on the resource's case;
+- ``reauth``    : the actor re-entered password and second factor within REAUTH_WINDOW;
+- ``member+reauth``, ``writer+reauth``: both.
+
+Identities (names, contacts, narratives, sources) are only ever visible to members of the
+case (need-to-know), whatever the role; analysts see aggregates and pseudonymised facets only.
+``docs/permissions.md`` is generated from ``POLICY`` and a test fails when it is stale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+__all__ = [
+    "ACTIONS",
+    "POLICY",
+    "REAUTH_WINDOW",
+    "RESOURCES",
+    "ROLES",
+    "Actor",
+    "Resource",
+    "Rule",
+    "allowed",
+    "render_markdown",
+]
+
+REAUTH_WINDOW = timedelta(minutes=5)  # "re-authenticated recently" for dangerous operations
+
+ROLES: Mapping[str, str] = {
+    "admin": "runs the installation: accounts, grants, keys, audit; reads cases it is granted",
+    "coordinator": "leads protection work: manages grants and exports for its cases",
+    "documenter": "records incidents and profiles in the cases it works on",
+    "analyst": "studies patterns: aggregates and pseudonymised facets, never identities",
+    "viewer": "reads the cases it is granted, changes nothing",
+}
+
+RESOURCES: Mapping[str, str] = {
+    "registry": "the registry as a whole (creating records, listing, aggregates)",
+    "case": "a case and everything filed in it",
+    "incident": "an incident (facets; its text and sources are identities)",
+    "defender": "a defender profile",
+    "file": "an evidence file",
+    "users": "accounts, groups and API tokens",
+    "audit": "the audit log",
+    "vault": "the vault keys",
+}
+
+ACTIONS: Mapping[str, str] = {
+    "create": "create a record (filed in a case the actor can write, or a new one)",
+    "read": "see coded facets (act types, dates, country) of records",
+    "read_identity": "see names, contacts, narratives, places, sources and files",
+    "read_pseudonymised": "see facets with identities replaced by stable pseudonyms",
+    "read_aggregates": "see counts with small numbers suppressed",
+    "write": "amend, restore or attach to records",
+    "delete": "delete records (recoverable from history)",
+    "export": "export records out of the vault",
+    "shred": "destroy a case's key and every record in it",
+    "manage_grants": "grant or revoke access to a case",
+    "manage_users": "add, disable and reset accounts, groups and tokens",
+    "read_audit": "read and verify the audit log",
+    "key_operations": "change the passphrase, recover, export audit checkpoints",
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    role: str
+    action: str
+    resource: str
+    condition: str = "any"
+
+
+def _rules(role: str, resource: str, condition: str, *actions: str) -> tuple[Rule, ...]:
+    return tuple(Rule(role, action, resource, condition) for action in actions)
+
+
+POLICY: tuple[Rule, ...] = (
+    # admin: runs the installation, and sees identities only where granted
+    *_rules("admin", "users", "reauth", "manage_users"),
+    *_rules("admin", "case", "reauth", "manage_grants", "shred"),
+    *_rules("admin", "audit", "any", "read_audit"),
+    *_rules("admin", "vault", "reauth", "key_operations"),
+    *_rules("admin", "registry", "any", "create", "read", "read_aggregates"),
+    *_rules("admin", "case", "member", "read", "read_identity"),
+    *_rules("admin", "case", "writer", "write", "delete"),
+    *_rules("admin", "case", "member+reauth", "export"),
+    # coordinator: runs the protection work of its cases
+    *_rules("coordinator", "registry", "any", "create", "read", "read_aggregates"),
+    *_rules("coordinator", "case", "member", "read", "read_identity"),
+    *_rules("coordinator", "case", "writer", "write", "delete"),
+    *_rules("coordinator", "case", "writer+reauth", "manage_grants", "export"),
+    # documenter: records what happened in its cases
+    *_rules("documenter", "registry", "any", "create", "read"),
+    *_rules("documenter", "case", "member", "read", "read_identity"),
+    *_rules("documenter", "case", "writer", "write"),
+    # analyst: patterns, never people
+    *_rules("analyst", "registry", "any", "read_aggregates", "read_pseudonymised"),
+    # viewer: reads what it is granted
+    *_rules("viewer", "case", "member", "read", "read_identity"),
+)
+
+# Records filed in a case are governed by the case's rules.
+CASE_SCOPED = frozenset({"case", "incident", "defender", "file"})
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: str
+    role: str
+    grants: Mapping[str, str] = field(default_factory=dict)  # case id -> read | write
+    reauthenticated_at: datetime | None = None
+    mfa_complete: bool = False
+
+
+@dataclass(frozen=True)
+class Resource:
+    kind: str
+    case_id: str | None = None
+
+
+def _holds(actor: Actor, condition: str, resource: Resource, now: datetime) -> bool:
+    for part in condition.split("+"):
+        if part == "any":
+            continue
+        if part in ("member", "writer"):
+            level = actor.grants.get(resource.case_id or "")
+            if level is None or (part == "writer" and level != "write"):
+                return False
+        elif part == "reauth":
+            at = actor.reauthenticated_at
+            if at is None or not (timedelta(0) <= now - at <= REAUTH_WINDOW):
+                return False
+        else:  # an unknown condition never grants anything
+            return False
+    return True
+
+
+def allowed(actor: Actor | None, action: str, resource: Resource, now: datetime) -> bool:
+    """True only if a rule of the actor's role grants ``action`` on ``resource`` right now."""
+    if actor is None or not actor.mfa_complete:
+        return False
+    kind = "case" if resource.kind in CASE_SCOPED else resource.kind
+    if kind == "case" and resource.case_id is None:
+        return False
+    return any(
+        rule.role == actor.role
+        and rule.action == action
+        and rule.resource == kind
+        and _holds(actor, rule.condition, resource, now)
+        for rule in POLICY
+    )
+
+
+def render_markdown() -> str:
+    lines = [
+        "# Permissions",
+        "",
+        "Generated by `python -m amparo.security.permissions` from the policy table in",
+        "`amparo/security/permissions.py`; a test fails when this page is stale. Anything not",
+        "listed is denied. Nothing is allowed before the second factor is complete.",
+        "",
+        "Conditions: **member** — holds a read or write grant on the case (directly or through",
+        "a group); **writer** — holds a write grant; **reauth** — re-entered password and second",
+        f"factor within the last {int(REAUTH_WINDOW.total_seconds() // 60)} minutes. Incidents,",
+        "defender profiles and files follow the rules of the case they are filed in.",
+        "",
+        "## Roles",
+        "",
+        *[f"- **{role}**: {text}" for role, text in ROLES.items()],
+        "",
+        "## Actions",
+        "",
+        *[f"- `{action}`: {text}" for action, text in ACTIONS.items()],
+        "",
+        "## Policy",
+        "",
+        "| role | action | on | condition |",
+        "|---|---|---|---|",
+        *[f"| {r.role} | `{r.action}` | {r.resource} | {r.condition} |" for r in POLICY],
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(render_markdown(), end="")
