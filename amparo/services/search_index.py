@@ -91,7 +91,8 @@ def matching_ids(
         return sa.select(T.c.entity_id).where(
             T.c.doc.in_(docs.bindparams(match=match).columns(sa.column("rowid", sa.Integer)))
         )
-    as_array = sa.func.string_to_array(T.c.tokens, " ")
+    # The separator must be a literal, not a parameter, for the GIN expression index to apply.
+    as_array = sa.func.string_to_array(T.c.tokens, sa.literal_column("' '"))
     conditions = [
         as_array.op("&&")(sa.cast(sa.literal(group, ARRAY(sa.Text)), ARRAY(sa.Text)))
         for group in per_word

@@ -385,8 +385,12 @@ login_throttle = sa.Table(
 audit_log = sa.Table(
     "audit_log",
     metadata,
-    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
-              autoincrement=False),  # fmt: skip
+    sa.Column(
+        "seq",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=False,
+    ),
     sa.Column("at", UTC, nullable=False),
     sa.Column("actor", sa.String(120), nullable=False),
     sa.Column("action", sa.String(60), nullable=False, index=True),
