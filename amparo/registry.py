@@ -8,10 +8,12 @@ from types import TracebackType
 
 import sqlalchemy as sa
 
+from amparo.audit import AuditLog
 from amparo.clock import Clock, IdFactory, new_id
 from amparo.domain.vocabularies import Vocabularies, load_vocabularies
 from amparo.errors import VaultError
 from amparo.security.keyring import Keyring
+from amparo.services.accounts import AccountService
 from amparo.services.cases import CaseService
 from amparo.services.defenders import DefenderService
 from amparo.services.files import FileStore
@@ -54,20 +56,31 @@ class Registry:
     ) -> Registry:
         settings = Settings.load(vault_dir)
         keyring = unlock_keyring(settings, passphrase)
+        url = sa.make_url(settings.database_url)
+        if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
+            keyring.close()
+            raise VaultError(f"no database at {url.database}: restore it from a backup")
         store = Store(settings.database_url)
         try:
-            store.migrate()
+            # Check ownership before migrating: never upgrade someone else's database.
             with store.read() as conn:
-                stored = conn.execute(
-                    sa.select(schema.meta.c.value).where(schema.meta.c.key == "vault_id")
-                ).scalar()
+                stored = None
+                if sa.inspect(conn).has_table("meta"):
+                    stored = conn.execute(
+                        sa.select(schema.meta.c.value).where(schema.meta.c.key == "vault_id")
+                    ).scalar()
             if stored != keyring.vault_id:
                 raise VaultError("this key file does not belong to this database")
+            store.migrate()
         except BaseException:
             store.close()
             keyring.close()
             raise
         return cls(settings, store, keyring, clock=clock, ids=ids, actor=actor)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.store, self.keyring, clock=self.clock, actor=lambda: self.actor)
 
     @cached_property
     def vocab(self) -> Vocabularies:
@@ -88,6 +101,10 @@ class Registry:
     @cached_property
     def files(self) -> FileStore:
         return FileStore(self)
+
+    @cached_property
+    def accounts(self) -> AccountService:
+        return AccountService(self)
 
     def meta(self, key: str) -> str | None:
         with self.store.read() as conn:

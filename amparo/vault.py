@@ -6,6 +6,7 @@ vault id in it, so a key file paired with the wrong database is refused at unloc
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,25 +78,55 @@ def unlock_keyring(settings: Settings, passphrase: str) -> Keyring:
     return Keyring(keyfile.unlock(passphrase), keyfile.vault_id)
 
 
-def change_passphrase(vault_dir: Path, old: str, new: str) -> None:
-    """Rewrap the passphrase slot; no record is touched."""
+def change_passphrase(vault_dir: Path, old: str, new: str, *, actor: str = "system") -> None:
+    """Rewrap the passphrase slot; no record is touched. Audited as a key operation."""
     if len(new) < 8:
         raise VaultError("the new passphrase must have at least 8 characters")
-    path = Settings.load(vault_dir).key_file
-    keyfile = KeyFile.load(path)
+    settings = Settings.load(vault_dir)
+    keyfile = KeyFile.load(settings.key_file)
     master = keyfile.unlock(old)
     keyfile.set_passphrase(master, new)
-    keyfile.save(path)
+    detail = {"slot": "passphrase"}
+    _save_audited(settings, keyfile, master, "vault.change_passphrase", actor, detail)
 
 
-def recover_vault(vault_dir: Path, recovery_code: str, new_passphrase: str) -> str:
+def recover_vault(
+    vault_dir: Path, recovery_code: str, new_passphrase: str, *, actor: str = "system"
+) -> str:
     """Open with the recovery code, set a new passphrase, issue a fresh recovery code."""
     if len(new_passphrase) < 8:
         raise VaultError("the new passphrase must have at least 8 characters")
-    path = Settings.load(vault_dir).key_file
-    keyfile = KeyFile.load(path)
+    settings = Settings.load(vault_dir)
+    keyfile = KeyFile.load(settings.key_file)
     master = keyfile.unlock_with_recovery(recovery_code)
     keyfile.set_passphrase(master, new_passphrase)
     code = keyfile.rotate_recovery(master)
-    keyfile.save(path)
+    detail = {"slots": "passphrase,recovery"}
+    _save_audited(settings, keyfile, master, "vault.recover", actor, detail)
     return code
+
+
+def _save_audited(
+    settings: Settings, keyfile: KeyFile, master: bytes, action: str, actor: str,
+    detail: Mapping[str, object],
+) -> None:  # fmt: skip
+    """Write the audit entry, save the key file, then commit: a failed save leaves no entry
+    (and the old key file); only a failed commit, after the save, would lose the entry."""
+    from amparo.audit import AuditLog
+
+    keyring = Keyring(master, keyfile.vault_id)
+    store = Store(settings.database_url)
+    try:
+        with store.write() as conn:
+            stored = conn.execute(
+                sa.select(schema.meta.c.value).where(schema.meta.c.key == "vault_id")
+            ).scalar()
+            if stored != keyfile.vault_id:
+                raise VaultError("this key file does not belong to this database")
+            AuditLog(store, keyring, actor=actor).record(
+                conn, action, object_type="vault", object_id=keyfile.vault_id, detail=detail
+            )
+            keyfile.save(settings.key_file)
+    finally:
+        store.close()
+        keyring.close()

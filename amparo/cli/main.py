@@ -7,9 +7,12 @@ from pathlib import Path
 import click
 
 from amparo import __version__
+from amparo.cli.audit import audit
 from amparo.cli.context import handle_errors, open_registry, vault_option
 from amparo.cli.defenders import defenders
 from amparo.cli.incidents import incidents
+from amparo.cli.tokens import tokens
+from amparo.cli.users import users
 from amparo.cli.vault import demo, init, serve, vault
 
 __all__ = ["cli", "main"]
@@ -63,6 +66,9 @@ cli.add_command(serve)
 cli.add_command(vault)
 cli.add_command(incidents)
 cli.add_command(defenders)
+cli.add_command(users)
+cli.add_command(tokens)
+cli.add_command(audit)
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import sys
 from pathlib import Path
@@ -130,7 +131,7 @@ def change_passphrase_cmd(vault: Path) -> None:
     new = os.environ.get("AMPARO_NEW_PASSPHRASE") or click.prompt(
         "New passphrase", hide_input=True, confirmation_prompt=True
     )
-    change_passphrase(vault, old, new)
+    change_passphrase(vault, old, new, actor=f"cli:{getpass.getuser()}")
     click.echo("Passphrase changed.")
 
 
@@ -146,7 +147,7 @@ def recover_cmd(vault: Path, code: str) -> None:
     new = os.environ.get("AMPARO_NEW_PASSPHRASE") or click.prompt(
         "New passphrase", hide_input=True, confirmation_prompt=True
     )
-    fresh = recover_vault(vault, code, new)
+    fresh = recover_vault(vault, code, new, actor=f"cli:{getpass.getuser()}")
     click.echo("Passphrase reset. The old recovery code no longer works; the new one is:")
     _print_recovery(fresh)
 

@@ -27,8 +27,10 @@ def new_key() -> bytes:
 
 def aad_for(*parts: str | int) -> bytes:
     """Associated data from the coordinates of a value; '|' cannot appear inside parts."""
-    text = "|".join(str(p) for p in parts)
-    return text.encode("utf-8")
+    texts = [str(p) for p in parts]
+    if any("|" in t for t in texts):
+        raise ValueError("associated-data parts may not contain '|'")
+    return "|".join(texts).encode("utf-8")
 
 
 def seal(key: bytes | AESGCM, plaintext: bytes, aad: bytes) -> bytes:

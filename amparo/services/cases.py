@@ -165,6 +165,11 @@ class CaseService:
                 )
             )
             compact(conn)
+            self.r.audit.record(
+                conn, "case.shred", object_type="case", object_id=case_id,
+                detail={"incidents": len(incident_ids), "defenders": len(defender_ids),
+                        "versions": versions, "files": len(file_ids)},
+            )  # fmt: skip
         self.r.keyring.forget_case_key(case_id)
         for file_id in file_ids:
             self.r.files.remove_blob(file_id)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
+from amparo.audit import filter_names
 from amparo.domain.models import CloseParty, Consent, Defender, parse_defender
 from amparo.errors import Conflict, NotFound, ValidationError
 from amparo.services.lookup import resolve_prefix
@@ -101,6 +102,7 @@ class DefenderService:
             self._version(
                 conn, sealer, defender, "create", changed_fields(None, defender.to_dict())
             )
+            self._audit(conn, "create", defender.id, case=defender.case_id, version=1)
         return defender
 
     def amend(
@@ -115,11 +117,12 @@ class DefenderService:
                 )
             merged = {**_editable(current.to_dict()), **dict(changes)}
             updated = parse_defender(merged, self.r.vocab, self.r.clock.today())
-            return self._replace(conn, current, updated, "amend")
+            return self._replace(conn, current, updated, "amend", audit=True)
 
     def _replace(
-        self, conn: Connection, current: Defender, updated: Defender, action: str
-    ) -> Defender:
+        self, conn: Connection, current: Defender, updated: Defender, action: str,
+        *, audit: bool = False,
+    ) -> Defender:  # fmt: skip
         assert current.id and current.case_id
         updated.id, updated.case_id = current.id, current.case_id
         updated.merged_into = current.merged_into
@@ -129,7 +132,14 @@ class DefenderService:
         self._insert(conn, sealer, updated, fresh=False)
         changed = changed_fields(current.to_dict(), updated.to_dict())
         self._version(conn, sealer, updated, action, changed)
+        if audit:
+            self._audit(conn, action, current.id, version=updated.version, fields=changed)
         return updated
+
+    def _audit(self, conn: Connection, action: str, defender_id: str, **detail: object) -> None:
+        self.r.audit.record(
+            conn, f"defender.{action}", object_type=ENTITY, object_id=defender_id, detail=detail
+        )
 
     def delete(self, defender_id: str) -> None:
         with self.r.store.write() as conn:
@@ -151,6 +161,7 @@ class DefenderService:
             conn.execute(sa.delete(D).where(D.c.id == defender_id))
             current.version += 1
             self._version(conn, sealer, current, "delete", [], snapshot=current.to_dict())
+            self._audit(conn, "delete", defender_id, version=current.version)
 
     def restore(self, defender_id: str, version: int) -> Defender:
         snapshot = self.versions.snapshot(defender_id, version)
@@ -160,13 +171,15 @@ class DefenderService:
             restored = parse_defender(_editable(snapshot), self.r.vocab, self.r.clock.today())
             exists = conn.execute(sa.select(D.c.id).where(D.c.id == defender_id)).first()
             if exists:
-                return self._replace(conn, self._load(conn, defender_id), restored, "restore")
+                current = self._load(conn, defender_id)
+                return self._replace(conn, current, restored, "restore", audit=True)
             last = self.history(defender_id)[-1]
             restored.id, restored.case_id = defender_id, snapshot["case_id"]
             restored.version = last.version + 1
             sealer = sealer_for(conn, self.r.keyring, snapshot["case_id"])
             self._insert(conn, sealer, restored, fresh=True)
             self._version(conn, sealer, restored, "restore", ["*"])
+            self._audit(conn, "restore", defender_id, version=restored.version, fields="*")
             return restored
 
     def merge(self, keep_id: str, duplicate_id: str) -> Defender:
@@ -230,6 +243,7 @@ class DefenderService:
             self._insert(conn, dup_sealer, dup, fresh=False)
             remove_docs(conn, [duplicate_id])
             self._version(conn, dup_sealer, dup, f"merged_into:{keep_id}", ["merged_into"])
+            self._audit(conn, "merge", keep_id, duplicate=duplicate_id, version=result.version)
             return result
 
     # -- reading ------------------------------------------------------------------------
@@ -238,11 +252,25 @@ class DefenderService:
             return resolve_prefix(conn, D, id_or_prefix, "defender")
 
     def get(self, defender_id: str) -> Defender:
+        """One profile in full; the read is audited."""
         with self.r.store.read() as conn:
-            return self._load(conn, defender_id)
+            defender = self._load(conn, defender_id)
+        with self.r.store.write() as conn:
+            self._audit(conn, "read", defender_id, version=defender.version)
+        return defender
 
     def list(self, query: DefenderFilter | None = None) -> builtins.list[DefenderSummary]:
+        """Summaries with names: one audit entry per call, never the filter values."""
         q = query or DefenderFilter()
+        out = self._list(q)
+        with self.r.store.write() as conn:
+            self.r.audit.record(
+                conn, "defender.list", object_type=ENTITY,
+                detail={"count": len(out), "filters": filter_names(q)},
+            )  # fmt: skip
+        return out
+
+    def _list(self, q: DefenderFilter) -> builtins.list[DefenderSummary]:
         stmt = sa.select(
             D.c.id, D.c.case_id, D.c.kind, D.c.display_name_ct, D.c.version, D.c.gender_identity,
             D.c.country, D.c.region, D.c.sectors, D.c.merged_into,
@@ -299,7 +327,10 @@ class DefenderService:
         return self.versions.history(defender_id)
 
     def diff(self, defender_id: str, old: int, new: int) -> builtins.list[FieldChange]:
-        return self.versions.diff(defender_id, old, new)
+        changes = self.versions.diff(defender_id, old, new)
+        with self.r.store.write() as conn:
+            self._audit(conn, "diff", defender_id, versions=f"{old},{new}")
+        return changes
 
     def count(self) -> int:
         with self.r.store.read() as conn:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from amparo.errors import NotFound, ValidationError
+from amparo.errors import IntegrityError, NotFound, ValidationError
 from amparo.security.keyfile import write_atomically
 from amparo.services.sealing import sealer_for
 from amparo.store import schema
@@ -76,12 +76,23 @@ class FileStore:
                     "sha256_ct": sealer.seal("attachments", file_id, "sha256", 0, digest),
                     "created_at": self.r.clock.now(), "created_by": self.r.actor,
                 }])  # fmt: skip
+                self.r.audit.record(
+                    conn, "file.put", object_type="file", object_id=file_id,
+                    detail={"case": case_id, "incident": incident_id},
+                )  # fmt: skip
             except BaseException:
                 path.unlink(missing_ok=True)
                 raise
         return StoredFile(file_id, case_id, incident_id, name, media_type, len(data), digest)
 
     def info(self, file_id: str) -> StoredFile:
+        """A file's name, size and hash; the read is audited."""
+        info = self._info(file_id)
+        with self.r.store.write() as conn:
+            self.r.audit.record(conn, "file.info", object_type="file", object_id=file_id)
+        return info
+
+    def _info(self, file_id: str) -> StoredFile:
         with self.r.store.read() as conn:
             row = conn.execute(sa.select(T).where(T.c.id == file_id)).first()
             if row is None:
@@ -98,14 +109,18 @@ class FileStore:
             )
 
     def read(self, file_id: str) -> bytes:
-        info = self.info(file_id)
+        info = self._info(file_id)
         with self.r.store.read() as conn:
             sealer = sealer_for(conn, self.r.keyring, info.case_id)
-        data = sealer.open_bytes(("file", file_id), self._path(file_id).read_bytes())
+        try:
+            blob = self._path(file_id).read_bytes()
+        except FileNotFoundError:
+            raise IntegrityError(f"file {file_id} is missing from the store") from None
+        data = sealer.open_bytes(("file", file_id), blob)
         if hashlib.sha256(data).hexdigest() != info.sha256:
-            from amparo.errors import IntegrityError
-
             raise IntegrityError(f"file {file_id} does not match the hash taken at intake")
+        with self.r.store.write() as conn:
+            self.r.audit.record(conn, "file.read", object_type="file", object_id=file_id)
         return data
 
     def remove_blob(self, file_id: str) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
+from amparo.audit import filter_names
 from amparo.domain.dates import ApproxDate
 from amparo.domain.models import (
     Act,
@@ -121,7 +122,8 @@ class IncidentService:
     # -- writing ------------------------------------------------------------------------
     def add(self, data: Mapping[str, Any], *, case_id: str | None = None) -> Incident:
         report = self.add_many([data], case_id=case_id, strict=True)
-        return self.get(report.added[0])
+        with self.r.store.read() as conn:
+            return self._load(conn, report.added[0])
 
     def add_many(
         self,
@@ -140,7 +142,7 @@ class IncidentService:
         all are valid; the problems are raised together as ``ValidationErrors`` (with rows).
         """
         report = ImportReport()
-        writer = _BatchWriter(self.r.store) if not (strict or atomic) else None
+        writer = _BatchWriter(self.r.store, self._store_batch) if not (strict or atomic) else None
         pending: builtins.list[tuple[dict[str, builtins.list[dict[str, Any]]], builtins.list[str]]]
         pending = []
         batch: builtins.list[tuple[int, Incident]] = []
@@ -179,8 +181,8 @@ class IncidentService:
                     ]
                 )
             with self.r.store.write() as conn:
-                for rows, _added in pending:
-                    _insert_rows(conn, rows)
+                for rows, added in pending:
+                    self._store_batch(conn, rows, added)
             report.added.extend(a for _, added in pending for a in added)
         if progress:
             progress(row, total)
@@ -199,10 +201,30 @@ class IncidentService:
             pending.append((rows, added))
         elif writer is None:
             with self.r.store.write() as conn:
-                _insert_rows(conn, rows)
+                self._store_batch(conn, rows, added)
             report.added.extend(added)
         else:
             writer.submit(rows, added)
+
+    def _store_batch(
+        self,
+        conn: Connection,
+        rows: Mapping[str, builtins.list[dict[str, Any]]],
+        added: builtins.list[str],
+    ) -> None:
+        """Insert a prepared batch and its audit entries (one per incident) together."""
+        _insert_rows(conn, rows)
+        cases = {r["entity_id"]: r["case_id"] for r in rows.get("record_versions", [])}
+        self.r.audit.record_many(
+            conn,
+            "incident.create",
+            [(ENTITY, i, {"case": cases.get(i), "version": 1}) for i in added],
+        )
+
+    def _audit(self, conn: Connection, action: str, incident_id: str, **detail: object) -> None:
+        self.r.audit.record(
+            conn, f"incident.{action}", object_type=ENTITY, object_id=incident_id, detail=detail
+        )
 
     def _prepare_batch(
         self, batch: builtins.list[tuple[int, Incident]], report: ImportReport, strict: bool
@@ -277,6 +299,7 @@ class IncidentService:
         changed = changed_fields(current.to_dict(), updated.to_dict())
         self._collect_version(rows, sealer, updated, action, changed)
         _insert_rows(conn, rows)
+        self._audit(conn, action, current.id, version=updated.version, fields=changed)
         return updated
 
     def delete(self, incident_id: str) -> None:
@@ -291,6 +314,7 @@ class IncidentService:
             rows: dict[str, builtins.list[dict[str, Any]]] = defaultdict(list)
             self._collect_version(rows, sealer, current, "delete", [])
             _insert_rows(conn, rows)
+            self._audit(conn, "delete", incident_id, version=current.version)
 
     def restore(self, incident_id: str, version: int) -> Incident:
         snapshot = self.versions.snapshot(incident_id, version)
@@ -309,6 +333,7 @@ class IncidentService:
             self._collect_rows(rows, sealer, restored, created=True)
             self._collect_version(rows, sealer, restored, "restore", ["*"])
             _insert_rows(conn, rows)
+            self._audit(conn, "restore", incident_id, version=restored.version, fields="*")
             return restored
 
     # -- reading ------------------------------------------------------------------------
@@ -317,14 +342,21 @@ class IncidentService:
             return resolve_prefix(conn, I, id_or_prefix, "incident")
 
     def get(self, incident_id: str) -> Incident:
+        """One incident in full; the read is audited."""
         with self.r.store.read() as conn:
-            return self._load(conn, incident_id)
+            incident = self._load(conn, incident_id)
+        with self.r.store.write() as conn:
+            self._audit(conn, "read", incident_id, version=incident.version)
+        return incident
 
     def history(self, incident_id: str) -> builtins.list[VersionInfo]:
         return self.versions.history(incident_id)
 
     def diff(self, incident_id: str, old: int, new: int) -> builtins.list[FieldChange]:
-        return self.versions.diff(incident_id, old, new)
+        changes = self.versions.diff(incident_id, old, new)
+        with self.r.store.write() as conn:
+            self._audit(conn, "diff", incident_id, versions=f"{old},{new}")
+        return changes
 
     def count(self) -> int:
         with self.r.store.read() as conn:
@@ -337,7 +369,17 @@ class IncidentService:
         return self.list(IncidentFilter(**{**q.__dict__, "text": text}))
 
     def list(self, query: IncidentFilter | None = None) -> builtins.list[IncidentSummary]:
+        """Summaries (titles may name people): one audit entry per call, never the filters."""
         q = query or IncidentFilter()
+        out = self._list(q)
+        with self.r.store.write() as conn:
+            self.r.audit.record(
+                conn, "incident.list", object_type=ENTITY,
+                detail={"count": len(out), "filters": filter_names(q)},
+            )  # fmt: skip
+        return out
+
+    def _list(self, q: IncidentFilter) -> builtins.list[IncidentSummary]:
         stmt = _filtered(q)
         with self.r.store.read() as conn:
             if q.text is not None:
@@ -621,11 +663,17 @@ def _insert_rows(conn: Connection, rows: Mapping[str, builtins.list[dict[str, An
             conn.execute(sa.insert(schema.metadata.tables[name]), rows[name])
 
 
+Rows = dict[str, builtins.list[dict[str, Any]]]
+
+
 class _BatchWriter:
     """Stores prepared batches on a second thread, one transaction per batch, in order."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(
+        self, store: Store, store_batch: Callable[[Connection, Rows, builtins.list[str]], None]
+    ) -> None:
         self.store = store
+        self.store_batch = store_batch
         self.queue: queue.Queue[
             tuple[dict[str, builtins.list[dict[str, Any]]], builtins.list[str]] | None
         ] = queue.Queue(maxsize=2)
@@ -641,7 +689,7 @@ class _BatchWriter:
             rows, added = item
             try:
                 with self.store.write() as conn:
-                    _insert_rows(conn, rows)
+                    self.store_batch(conn, rows, added)
                 self.committed.extend(added)
             except BaseException as exc:  # re-raised on the caller's thread
                 self.error = exc

@@ -24,6 +24,12 @@ from amparo.errors import StorageError
 
 __all__ = ["Store"]
 
+SHREDDED_TABLES = (
+    "cases", "defenders", "close_people", "consents", "incidents", "acts", "perpetrators",
+    "involvements", "sources", "interventions", "incident_links", "record_versions",
+    "attachments", "search_docs",
+)  # fmt: skip
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_PRAGMAS = (
     "PRAGMA foreign_keys=ON",
@@ -134,8 +140,16 @@ class Store:
         return problems
 
     def checkpoint(self) -> None:
-        """Fold the WAL into the database and truncate it, so deleted pages do not linger."""
-        if self.dialect != "sqlite":
+        """Make deleted rows physically go away (after shredding).
+
+        SQLite: fold the WAL into the database and truncate it (secure_delete zeroes freed
+        pages). PostgreSQL: VACUUM FULL the tables that held case data, rewriting them so dead
+        row versions — a wrapped case key among them — leave the table files (plain VACUUM
+        only marks their space free). It locks those tables briefly: shredding is rare.
+        """
+        if self.dialect == "postgresql":
+            with self._writer.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql(f"VACUUM FULL {', '.join(SHREDDED_TABLES)}")
             return
         with self._write_lock:
             raw = self._writer.raw_connection()
