@@ -4,6 +4,7 @@
     ├── ValidationError        bad input; names the field (and row/file when known)
     │   └── ValidationErrors   several field errors found in one record or file
     ├── NotFound               no such record (or not visible to the actor)
+    ├── Forbidden              the actor may not do this (see amparo.security.permissions)
     ├── Conflict               stale version, duplicate, or state that forbids the change
     ├── VaultError             vault missing, locked, or its key file unreadable
     │   ├── WrongPassphrase    the passphrase or recovery code does not open any key slot
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 __all__ = [
     "AmparoError",
     "Conflict",
+    "Forbidden",
     "IntegrityError",
     "KeyShredded",
     "NotFound",
@@ -59,6 +61,10 @@ class ValidationErrors(ValidationError):
 
 class NotFound(AmparoError):
     """The record does not exist, or the actor may not know that it exists."""
+
+
+class Forbidden(AmparoError):
+    """The actor is known but the policy does not allow this action on this resource."""
 
 
 class Conflict(AmparoError):

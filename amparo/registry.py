@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from amparo.audit import AuditLog
 from amparo.clock import Clock, IdFactory, new_id
 from amparo.domain.vocabularies import Vocabularies, load_vocabularies
-from amparo.errors import VaultError
+from amparo.errors import Forbidden, VaultError
 from amparo.security.keyring import Keyring
+from amparo.security.permissions import OPERATOR, Actor, Resource, allowed
 from amparo.services.accounts import AccountService
 from amparo.services.cases import CaseService
 from amparo.services.defenders import DefenderService
@@ -36,13 +37,37 @@ class Registry:
         clock: Clock | None = None,
         ids: IdFactory = new_id,
         actor: str = "system",
+        principal: Actor = OPERATOR,
     ) -> None:
         self.settings = settings
         self.store = store
         self.keyring = keyring
         self.clock = clock or Clock()
         self.new_id = ids
-        self.actor = actor
+        self.actor = actor  # the name written to history and the audit log
+        self.principal = principal  # whose permissions every service checks
+        self._owns_resources = True
+
+    def acting_as(self, principal: Actor, actor: str) -> Registry:
+        """A view of this registry for one signed-in user (one web request, say).
+
+        It shares the store and keys; its services check ``principal``'s permissions and
+        record ``actor`` in history and audit. Closing a view closes nothing.
+        """
+        view = Registry(
+            self.settings, self.store, self.keyring, clock=self.clock, ids=self.new_id,
+            actor=actor, principal=principal,
+        )  # fmt: skip
+        view._owns_resources = False
+        return view
+
+    def allowed(self, action: str, resource: Resource) -> bool:
+        return allowed(self.principal, action, resource, self.clock.now())
+
+    def require(self, action: str, resource: Resource) -> None:
+        """Raise Forbidden unless the principal may; services call this before acting."""
+        if not self.allowed(action, resource):
+            raise Forbidden(f"not allowed to {action} this {resource.kind}")
 
     @classmethod
     def open(
@@ -123,6 +148,8 @@ class Registry:
         return self.meta("demo") == "true"
 
     def close(self) -> None:
+        if not self._owns_resources:
+            return
         self.store.close()
         self.keyring.close()
 

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 
 __all__ = [
     "ACTIONS",
+    "OPERATOR",
     "POLICY",
     "REAUTH_WINDOW",
     "RESOURCES",
@@ -37,6 +38,8 @@ __all__ = [
 REAUTH_WINDOW = timedelta(minutes=5)  # "re-authenticated recently" for dangerous operations
 
 ROLES: Mapping[str, str] = {
+    "operator": "the vault holder at the command line, unlocked with the vault passphrase: "
+    "holding the master key, it can do everything (audited as cli:<system user>)",
     "admin": "runs the installation: accounts, grants, keys, audit; reads cases it is granted",
     "coordinator": "leads protection work: manages grants and exports for its cases",
     "documenter": "records incidents and profiles in the cases it works on",
@@ -85,6 +88,8 @@ def _rules(role: str, resource: str, condition: str, *actions: str) -> tuple[Rul
 
 
 POLICY: tuple[Rule, ...] = (
+    # operator: whoever holds the vault passphrase holds every key already
+    *(Rule("operator", action, resource) for resource in RESOURCES for action in ACTIONS),
     # admin: runs the installation, and sees identities only where granted
     *_rules("admin", "users", "reauth", "manage_users"),
     *_rules("admin", "case", "reauth", "manage_grants", "shred"),
@@ -120,6 +125,9 @@ class Actor:
     grants: Mapping[str, str] = field(default_factory=dict)  # case id -> read | write
     reauthenticated_at: datetime | None = None
     mfa_complete: bool = False
+
+
+OPERATOR = Actor(user_id="operator", role="operator", mfa_complete=True)
 
 
 @dataclass(frozen=True)

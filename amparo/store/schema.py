@@ -400,3 +400,18 @@ audit_log = sa.Table(
     sa.Column("prev_hash", sa.LargeBinary(32), nullable=False),
     sa.Column("entry_hash", sa.LargeBinary(32), nullable=False),
 )
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    # SHA-256 of the random cookie value: a stolen database yields no usable session.
+    sa.Column("id_hash", sa.LargeBinary(32), primary_key=True),
+    sa.Column(
+        "user_id", ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("user_epoch", sa.Integer, nullable=False),  # must equal users.session_epoch
+    sa.Column("mfa_complete", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTC, nullable=False),
+    sa.Column("last_seen_at", UTC, nullable=False),
+    sa.Column("reauthenticated_at", UTC, nullable=True),
+)
