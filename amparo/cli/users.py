@@ -11,7 +11,7 @@ import click
 from amparo.cli.context import handle_errors, open_registry, vault_option
 from amparo.cli.output import FORMATS, render
 from amparo.errors import ValidationError
-from amparo.security.permissions import ROLES
+from amparo.security.permissions import USER_ROLES
 
 __all__ = ["users"]
 
@@ -38,7 +38,7 @@ def users() -> None:
 @users.command("add")
 @vault_option
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice(list(ROLES)), help="The user's role.")
+@click.option("--role", required=True, type=click.Choice(list(USER_ROLES)), help="The user's role.")
 @click.option("--display-name", help="Name shown to other users (stored encrypted).")
 @handle_errors
 def add(vault: Path, username: str, role: str, display_name: str | None) -> None:

@@ -28,6 +28,7 @@ __all__ = [
     "REAUTH_WINDOW",
     "RESOURCES",
     "ROLES",
+    "USER_ROLES",
     "Actor",
     "Resource",
     "Rule",
@@ -46,6 +47,9 @@ ROLES: Mapping[str, str] = {
     "analyst": "studies patterns: aggregates and pseudonymised facets, never identities",
     "viewer": "reads the cases it is granted, changes nothing",
 }
+
+# Roles an account can have; ``operator`` belongs to the passphrase holder at the CLI only.
+USER_ROLES: tuple[str, ...] = tuple(role for role in ROLES if role != "operator")
 
 RESOURCES: Mapping[str, str] = {
     "registry": "the registry as a whole (creating records, listing, aggregates)",

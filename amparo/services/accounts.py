@@ -32,7 +32,7 @@ from amparo.clock import utc
 from amparo.errors import Conflict, NotFound, ValidationError
 from amparo.security import passwords, throttle, totp
 from amparo.security.aead import aad_for, open_sealed, seal
-from amparo.security.permissions import ROLES
+from amparo.security.permissions import USER_ROLES
 from amparo.store import schema
 
 if TYPE_CHECKING:
@@ -180,8 +180,8 @@ class AccountService:
             raise ValidationError(
                 "username", "must be 2 to 80 letters, digits or . _ - @ + (no spaces)"
             )
-        if role not in ROLES:
-            raise ValidationError("role", f"must be one of {', '.join(ROLES)}")
+        if role not in USER_ROLES:
+            raise ValidationError("role", f"must be one of {', '.join(USER_ROLES)}")
         if display_name is not None and len(display_name) > MAX_DISPLAY_NAME:
             raise ValidationError("display_name", f"is too long (at most {MAX_DISPLAY_NAME})")
         passwords.check_password_policy(password, name)
