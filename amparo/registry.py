@@ -11,13 +11,14 @@ import sqlalchemy as sa
 from amparo.audit import AuditLog
 from amparo.clock import Clock, IdFactory, new_id
 from amparo.domain.vocabularies import Vocabularies, load_vocabularies
-from amparo.errors import Forbidden, VaultError
+from amparo.errors import Forbidden, NotFound, VaultError
 from amparo.security.keyring import Keyring
 from amparo.security.permissions import OPERATOR, Actor, Resource, allowed
 from amparo.services.accounts import AccountService
 from amparo.services.cases import CaseService
 from amparo.services.defenders import DefenderService
 from amparo.services.files import FileStore
+from amparo.services.grants import GrantService
 from amparo.services.incidents import IncidentService
 from amparo.settings import Settings
 from amparo.store import schema
@@ -68,6 +69,37 @@ class Registry:
         """Raise Forbidden unless the principal may; services call this before acting."""
         if not self.allowed(action, resource):
             raise Forbidden(f"not allowed to {action} this {resource.kind}")
+
+    def require_in_case(self, action: str, kind: str, record_id: str, case_id: str) -> None:
+        """Like require, but someone who may not even see the record learns nothing of it:
+        NotFound, exactly as for a record that does not exist."""
+        if self.allowed(action, Resource(kind, case_id)):
+            return
+        if action != "read_identity" and self.allowed("read_identity", Resource(kind, case_id)):
+            raise Forbidden(f"not allowed to {action} this {kind}")
+        raise NotFound(f"no {kind} {record_id}")
+
+    def visible_cases(self, action: str = "read_identity") -> list[str] | None:
+        """Cases whose records the principal may see; None means every case (the operator)."""
+        if self.principal.role == "operator" and self.allowed(action, Resource("case", "*")):
+            return None
+        return sorted(
+            case_id
+            for case_id in self.principal.grants
+            if self.allowed(action, Resource("case", case_id))
+        )
+
+    def grant_rows_for_new_case(self, case_id: str) -> list[dict[str, object]]:
+        """Whoever opens a case may work in it: a write grant for a signed-in creator."""
+        if self.principal.role == "operator":
+            return []
+        return [
+            {
+                "case_id": case_id, "principal_type": "user",
+                "principal_id": self.principal.user_id, "level": "write",
+                "granted_at": self.clock.now(), "granted_by": self.actor,
+            }
+        ]  # fmt: skip
 
     @classmethod
     def open(
@@ -130,6 +162,10 @@ class Registry:
     @cached_property
     def accounts(self) -> AccountService:
         return AccountService(self)
+
+    @cached_property
+    def grants(self) -> GrantService:
+        return GrantService(self)
 
     def meta(self, key: str) -> str | None:
         with self.store.read() as conn:

@@ -16,6 +16,7 @@ import click
 from amparo.errors import (
     AmparoError,
     Conflict,
+    Forbidden,
     KeyShredded,
     NotFound,
     ValidationError,
@@ -36,6 +37,7 @@ EXIT_CODES: dict[type[AmparoError], int] = {
     KeyShredded: 6,
     VaultError: 7,
     Conflict: 8,
+    Forbidden: 9,
 }
 
 

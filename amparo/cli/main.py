@@ -10,6 +10,7 @@ from amparo import __version__
 from amparo.cli.audit import audit
 from amparo.cli.context import handle_errors, open_registry, vault_option
 from amparo.cli.defenders import defenders
+from amparo.cli.groups import groups
 from amparo.cli.incidents import incidents
 from amparo.cli.tokens import tokens
 from amparo.cli.users import users
@@ -68,6 +69,7 @@ cli.add_command(incidents)
 cli.add_command(defenders)
 cli.add_command(users)
 cli.add_command(tokens)
+cli.add_command(groups)
 cli.add_command(audit)
 
 

@@ -1,4 +1,4 @@
-"""``amparo users``: add, list, disable, enable, reset-mfa."""
+"""``amparo users``: add, list, disable, enable, reset-mfa, grant, revoke."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from amparo.cli.context import handle_errors, open_registry, vault_option
 from amparo.cli.output import FORMATS, render
 from amparo.errors import ValidationError
 from amparo.security.permissions import USER_ROLES
+from amparo.services.grants import LEVELS
 
 __all__ = ["users"]
 
@@ -32,7 +33,7 @@ def _new_password() -> str:
 
 @click.group()
 def users() -> None:
-    """User accounts: passwords, roles, second factors."""
+    """User accounts: passwords, roles, second factors, access to cases."""
 
 
 @users.command("add")
@@ -98,3 +99,31 @@ def reset_mfa(vault: Path, username: str) -> None:
         user = registry.accounts.get_by_username(username)
         registry.accounts.reset_mfa(user.id)
     click.echo(f"{user.username}: second factor reset; enrolment required at next login")
+
+
+@users.command("grant")
+@vault_option
+@click.argument("username")
+@click.argument("case_id")
+@click.option("--level", type=click.Choice(LEVELS), default="read", show_default=True,
+              help="read: see the case's records; write: also change them.")  # fmt: skip
+@handle_errors
+def grant(vault: Path, username: str, case_id: str, level: str) -> None:
+    """Give a user read or write access to a case (replacing any level it had)."""
+    with open_registry(vault) as registry:
+        user = registry.accounts.get_by_username(username)
+        registry.grants.grant(case_id, "user", user.id, level)
+    click.echo(f"{user.username}: {level} access to case {case_id}")
+
+
+@users.command("revoke")
+@vault_option
+@click.argument("username")
+@click.argument("case_id")
+@handle_errors
+def revoke(vault: Path, username: str, case_id: str) -> None:
+    """Take a user's own grant on a case away (grants through groups stay)."""
+    with open_registry(vault) as registry:
+        user = registry.accounts.get_by_username(username)
+        registry.grants.revoke(case_id, "user", user.id)
+    click.echo(f"{user.username}: access to case {case_id} revoked")

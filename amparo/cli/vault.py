@@ -6,6 +6,7 @@ import getpass
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,9 +17,15 @@ from amparo.cli.context import (
     vault_option,
 )
 
+if TYPE_CHECKING:
+    from amparo.registry import Registry
+
 __all__ = ["demo", "init", "serve", "vault"]
 
 DEFAULT_DEMO_VAULT = Path(".demo-vault")
+DEMO_USER = "demo"
+DEMO_PASSWORD = "amparo-web-login"  # noqa: S105 (public, documented: a demo of synthetic data)
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def _print_recovery(code: str) -> None:
@@ -78,11 +85,38 @@ def demo(vault: Path, no_serve: bool, host: str, port: int, seed: int | None) ->
 
             counts = populate(registry, seed=DEMO_SEED if seed is None else seed,
                               progress=progress)  # fmt: skip
+            _add_demo_user(registry, os.environ.get("AMPARO_DEMO_PASSWORD") or DEMO_PASSWORD)
         click.echo(", ".join(f"{v} {k}" for k, v in counts.items()) + " created (DEMO).")
+        click.echo(f"Demo sign-in: user '{DEMO_USER}', password "
+                   f"'{os.environ.get('AMPARO_DEMO_PASSWORD') or DEMO_PASSWORD}'.")  # fmt: skip
     else:
         click.echo(f"Using existing vault {vault}.")
     if not no_serve:
         _serve(vault, passphrase, host, port)
+
+
+def _add_demo_user(registry: Registry, password: str) -> None:
+    """An admin account ``demo`` with write grants on every demo case; it enrols its
+    authenticator at first sign-in in the browser."""
+    import sqlalchemy as sa
+
+    from amparo.store import schema
+
+    user = registry.accounts.add_user(DEMO_USER, password, "admin", display_name="Demo admin")
+    now = registry.clock.now()
+    with registry.store.write() as conn:
+        case_ids = conn.execute(sa.select(schema.cases.c.id).order_by(schema.cases.c.id)).all()
+        rows = [
+            {"case_id": row.id, "principal_type": "user", "principal_id": user.id,
+             "level": "write", "granted_at": now, "granted_by": registry.actor}
+            for row in case_ids
+        ]  # fmt: skip
+        if rows:
+            conn.execute(sa.insert(schema.case_grants), rows)
+            detail = {"principal_type": "user", "principal": user.id, "level": "write"}
+            registry.audit.record_many(
+                conn, "grant.add", [("case", str(row.id), detail) for row in case_ids]
+            )
 
 
 @click.command()
@@ -103,12 +137,18 @@ def _serve(vault: Path, passphrase: str, host: str, port: int) -> None:
 
     registry = Registry.open(vault, passphrase, actor="web")
     os.environ.pop("AMPARO_PASSPHRASE", None)  # no need to keep it around any longer
-    app = create_app(registry)
+    # Plain HTTP is tolerated on the loopback interface only; there the cookie cannot be
+    # Secure (browsers drop Secure cookies over http), so it loses the __Host- prefix too.
+    loopback = host.strip("[]").lower() in LOOPBACK_HOSTS
+    app = create_app(registry, secure_cookies=not loopback)
     demo_note = " (DEMO data)" if registry.is_demo else ""
-    click.echo(f"Amparo is serving {vault}{demo_note} at http://{host}:{port}/")
+    scheme = "http" if loopback else "https (behind a TLS proxy)"
+    click.echo(f"Amparo is serving {vault}{demo_note} at http://{host}:{port}/ [{scheme}]")
     if registry.is_demo:
-        click.echo("Demo login: the web sign-in arrives with accounts (issue 3); until then the")
-        click.echo("server shows aggregate counts only and no identities.")
+        password = os.environ.get("AMPARO_DEMO_PASSWORD") or DEMO_PASSWORD
+        click.echo(f"Demo sign-in: user '{DEMO_USER}', password '{password}' (unless the vault")
+        click.echo("was created with another AMPARO_DEMO_PASSWORD). The first sign-in sets up")
+        click.echo("an authenticator app (TOTP): scan the QR code or type the key shown.")
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
     finally:

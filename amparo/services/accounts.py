@@ -1,5 +1,10 @@
 """Accounts: users, passwords, the mandatory second factor, login throttling, API tokens.
 
+Every administrative change (adding, disabling, enabling an account, resetting its second
+factor, issuing or revoking a token) requires ``manage_users`` and, like a password change,
+leaves exactly one audit entry in the same transaction: ids and codes only, never a name,
+password or secret.
+
 Login is two steps. ``authenticate`` checks the password and answers ``needs_enrolment``
 (first login: the user must enrol an authenticator before anything else) or
 ``needs_second_factor``; ``verify_second_factor`` (or ``confirm_totp_enrolment``) completes
@@ -32,7 +37,7 @@ from amparo.clock import utc
 from amparo.errors import Conflict, NotFound, ValidationError
 from amparo.security import passwords, throttle, totp
 from amparo.security.aead import aad_for, open_sealed, seal
-from amparo.security.permissions import USER_ROLES
+from amparo.security.permissions import USER_ROLES, Resource
 from amparo.store import schema
 
 if TYPE_CHECKING:
@@ -175,6 +180,7 @@ class AccountService:
     def add_user(
         self, username: str, password: str, role: str, display_name: str | None = None
     ) -> User:
+        self._require_admin()
         name = normalise_username(username)
         if not _USERNAME.match(name):
             raise ValidationError(
@@ -210,6 +216,7 @@ class AccountService:
                     }
                 ],
             )
+            self._audit(conn, "user.create", "user", user_id, role=role)
         return self.get(user_id)
 
     def get(self, user_id: str) -> User:
@@ -227,16 +234,22 @@ class AccountService:
         return self._user(row)
 
     def list_users(self) -> list[User]:
-        with self.r.store.read() as conn:
+        """Every account, display names included: one audit entry per call (a count)."""
+        with self.r.store.write() as conn:
             rows = conn.execute(sa.select(schema.users).order_by(schema.users.c.username)).all()
+            self._audit(conn, "user.list", None, None, count=len(rows))
         return [self._user(row) for row in rows]
 
     def disable(self, user_id: str) -> User:
         """Refuse every login and token of this user and end its sessions; nothing is deleted."""
-        return self._update(user_id, disabled_at=self.r.clock.now(), bump_epoch=True)
+        self._require_admin()
+        return self._update(
+            user_id, disabled_at=self.r.clock.now(), bump_epoch=True, audit="user.disable"
+        )
 
     def enable(self, user_id: str) -> User:
-        return self._update(user_id, disabled_at=None)
+        self._require_admin()
+        return self._update(user_id, disabled_at=None, audit="user.enable")
 
     def change_password(self, user_id: str, old: str, new: str) -> None:
         user = self.get(user_id)
@@ -253,6 +266,7 @@ class AccountService:
             password_hash=passwords.hash_password(new),
             password_changed_at=self.r.clock.now(),
             bump_epoch=True,
+            audit="user.change_password",
         )
 
     # -- second factor ----------------------------------------------------------------------
@@ -302,18 +316,25 @@ class AccountService:
 
     def reset_mfa(self, user_id: str) -> User:
         """Forget the second factor and recovery codes; the next login must enrol again."""
+        self._require_admin()
+        users = schema.users
         with self.r.store.write() as conn:
             self._row(conn, user_id)
             conn.execute(
                 sa.delete(schema.recovery_codes).where(schema.recovery_codes.c.user_id == user_id)
             )
-        return self._update(
-            user_id,
-            totp_secret_ct=None,
-            totp_last_step=None,
-            mfa_enrolled_at=None,
-            bump_epoch=True,
-        )
+            conn.execute(
+                sa.update(users)
+                .where(users.c.id == user_id)
+                .values(
+                    totp_secret_ct=None,
+                    totp_last_step=None,
+                    mfa_enrolled_at=None,
+                    session_epoch=users.c.session_epoch + 1,
+                )
+            )
+            self._audit(conn, "user.reset_mfa", "user", user_id)
+        return self.get(user_id)
 
     def recovery_codes_left(self, user_id: str) -> int:
         with self.r.store.read() as conn:
@@ -423,6 +444,7 @@ class AccountService:
     # -- API tokens -------------------------------------------------------------------------
     def create_token(self, user_id: str, name: str, scope: str, days: int) -> tuple[str, str]:
         """(token id, secret). The secret is shown this once and never stored."""
+        self._require_admin()
         if scope not in TOKEN_SCOPES:
             raise ValidationError("scope", f"must be one of {', '.join(TOKEN_SCOPES)}")
         if not 1 <= days <= MAX_TOKEN_DAYS:
@@ -455,6 +477,8 @@ class AccountService:
                     }
                 ],
             )
+            self._audit(conn, "token.create", "token", token_id, user=user_id, scope=scope,
+                        days=days)  # fmt: skip
         return token_id, secret
 
     def list_tokens(self, user_id: str | None = None) -> list[TokenInfo]:
@@ -505,15 +529,21 @@ class AccountService:
         return str(ids[0].id)
 
     def revoke_token(self, token_id: str) -> None:
+        """Revoke at once; revoking a revoked token changes nothing but is still recorded."""
+        self._require_admin()
         t = schema.api_tokens
         with self.r.store.write() as conn:
-            found = conn.execute(sa.select(t.c.revoked_at).where(t.c.id == token_id)).first()
+            found = conn.execute(
+                sa.select(t.c.revoked_at, t.c.user_id).where(t.c.id == token_id)
+            ).first()
             if found is None:
                 raise NotFound(f"no token {token_id}")
             if found.revoked_at is None:
                 conn.execute(
                     sa.update(t).where(t.c.id == token_id).values(revoked_at=self.r.clock.now())
                 )
+            self._audit(conn, "token.revoke", "token", token_id, user=str(found.user_id),
+                        already_revoked=found.revoked_at is not None)  # fmt: skip
 
     def authenticate_token(self, secret: str) -> TokenPrincipal | None:
         """The principal behind a live token, or None (unknown, expired, revoked, disabled)."""
@@ -553,6 +583,21 @@ class AccountService:
         )
 
     # -- helpers ----------------------------------------------------------------------------
+    def _require_admin(self) -> None:
+        self.r.require("manage_users", Resource("users"))
+
+    def _audit(
+        self,
+        conn: Connection,
+        action: str,
+        object_type: str | None,
+        object_id: str | None,
+        **detail: object,
+    ) -> None:
+        """One entry in the caller's transaction. ``detail`` holds ids and codes only."""
+        self.r.audit.record(conn, action, object_type=object_type, object_id=object_id,
+                            detail=detail)  # fmt: skip
+
     def _seal(self, user_id: str, field: str, value: str | None) -> bytes | None:
         if value is None:
             return None
@@ -589,7 +634,10 @@ class AccountService:
     def _row_by_name(conn: Connection, name: str) -> Any:
         return conn.execute(sa.select(schema.users).where(schema.users.c.username == name)).first()
 
-    def _update(self, user_id: str, *, bump_epoch: bool = False, **values: Any) -> User:
+    def _update(
+        self, user_id: str, *, bump_epoch: bool = False, audit: str | None = None, **values: Any
+    ) -> User:
+        """Change columns of one user; ``audit`` names the entry to record with the change."""
         users = schema.users
         if bump_epoch:
             values["session_epoch"] = users.c.session_epoch + 1
@@ -597,6 +645,8 @@ class AccountService:
             done = conn.execute(sa.update(users).where(users.c.id == user_id).values(**values))
             if done.rowcount != 1:
                 raise NotFound(f"no user {user_id}")
+            if audit is not None:
+                self._audit(conn, audit, "user", user_id)
         return self.get(user_id)
 
     @staticmethod

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from amparo.clock import utc
 from amparo.errors import Conflict, NotFound, ValidationError
+from amparo.security.permissions import Resource
 from amparo.services.sealing import CaseSealer, sealer_for
 from amparo.services.search_index import compact, remove_docs
 from amparo.store import schema
@@ -44,12 +45,16 @@ class CaseService:
         self.r = registry
 
     def create(self, title: str | None = None, *, conn: Connection | None = None) -> str:
-        row = self.new_case_row(title)
+        """A new case; a signed-in creator gets a write grant on it."""
+        self.r.require("create", Resource("registry"))
         if conn is None:
             with self.r.store.write() as own:
-                own.execute(sa.insert(schema.cases), [row])
-        else:
-            conn.execute(sa.insert(schema.cases), [row])
+                return self.create(title, conn=own)
+        row = self.new_case_row(title)
+        conn.execute(sa.insert(schema.cases), [row])
+        grants = self.r.grant_rows_for_new_case(str(row["id"]))
+        if grants:
+            conn.execute(sa.insert(schema.case_grants), grants)
         return str(row["id"])
 
     def new_case_row(self, title: str | None = None) -> dict[str, Any]:
@@ -68,6 +73,7 @@ class CaseService:
         }
 
     def get(self, case_id: str) -> CaseSummary:
+        self.r.require_in_case("read_identity", "case", case_id, case_id)
         with self.r.store.read() as conn:
             row = conn.execute(sa.select(schema.cases).where(schema.cases.c.id == case_id)).first()
             if row is None:
@@ -87,6 +93,7 @@ class CaseService:
 
     def shred(self, case_id: str) -> ShredReport:
         """Delete every record of the case and destroy its key. Irreversible by design."""
+        self.r.require("shred", Resource("case", case_id))
         s = schema
         with self.r.store.write() as conn:
             found = conn.execute(
@@ -154,6 +161,7 @@ class CaseService:
                 sa.delete(s.record_versions).where(s.record_versions.c.case_id == case_id)
             ).rowcount
             conn.execute(sa.delete(s.attachments).where(s.attachments.c.case_id == case_id))
+            conn.execute(sa.delete(s.case_grants).where(s.case_grants.c.case_id == case_id))
             conn.execute(
                 sa.update(s.cases)
                 .where(s.cases.c.id == case_id)

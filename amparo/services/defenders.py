@@ -12,7 +12,8 @@ from sqlalchemy.engine import Connection, Row
 
 from amparo.audit import filter_names
 from amparo.domain.models import CloseParty, Consent, Defender, parse_defender
-from amparo.errors import Conflict, NotFound, ValidationError
+from amparo.errors import Conflict, Forbidden, NotFound, ValidationError
+from amparo.security.permissions import Resource
 from amparo.services.lookup import resolve_prefix
 from amparo.services.sealing import CaseSealer, sealer_for
 from amparo.services.search_index import (
@@ -91,6 +92,9 @@ class DefenderService:
 
     # -- writing ------------------------------------------------------------------------
     def add(self, data: Mapping[str, Any], *, case_id: str | None = None) -> Defender:
+        self.r.require("create", Resource("registry"))
+        if case_id is not None:
+            self.r.require("write", Resource("case", case_id))
         defender = parse_defender(data, self.r.vocab, self.r.clock.today())
         with self.r.store.write() as conn:
             defender.id = self.r.new_id()
@@ -110,6 +114,7 @@ class DefenderService:
     ) -> Defender:
         with self.r.store.write() as conn:
             current = self._load(conn, defender_id)
+            self._require(current, "write")
             if expected_version is not None and current.version != expected_version:
                 raise Conflict(
                     f"defender {defender_id} is at version {current.version}, "
@@ -144,6 +149,7 @@ class DefenderService:
     def delete(self, defender_id: str) -> None:
         with self.r.store.write() as conn:
             current = self._load(conn, defender_id)
+            self._require(current, "delete")
             in_use = conn.execute(
                 sa.select(sa.func.count())
                 .select_from(schema.acts)
@@ -164,6 +170,7 @@ class DefenderService:
             self._audit(conn, "delete", defender_id, version=current.version)
 
     def restore(self, defender_id: str, version: int) -> Defender:
+        self.r.require_in_case("write", ENTITY, defender_id, self.versions.case_of(defender_id))
         snapshot = self.versions.snapshot(defender_id, version)
         if snapshot is None:
             raise NotFound(f"defender {defender_id} version {version} holds no record")
@@ -189,6 +196,8 @@ class DefenderService:
         with self.r.store.write() as conn:
             keep = self._load(conn, keep_id)
             dup = self._load(conn, duplicate_id)
+            self._require(keep, "write")
+            self._require(dup, "write")
             if keep.merged_into or dup.merged_into:
                 raise Conflict("one of these profiles was already merged into another")
             combined = keep.to_dict()
@@ -255,6 +264,7 @@ class DefenderService:
         """One profile in full; the read is audited."""
         with self.r.store.read() as conn:
             defender = self._load(conn, defender_id)
+        self._require(defender, "read_identity")
         with self.r.store.write() as conn:
             self._audit(conn, "read", defender_id, version=defender.version)
         return defender
@@ -289,6 +299,11 @@ class DefenderService:
             stmt = stmt.where(D.c.case_id == q.case_id)
         if q.sector:
             stmt = stmt.where(D.c.sectors.contains(f",{q.sector},", autoescape=True))
+        visible = self.r.visible_cases()
+        if visible is not None:  # need-to-know: only cases the principal is a member of
+            if not visible:
+                return []
+            stmt = stmt.where(D.c.case_id.in_(visible))
         with self.r.store.read() as conn:
             if q.text:
                 matches = matching_ids(
@@ -324,21 +339,36 @@ class DefenderService:
         return self.list(DefenderFilter(text=text, limit=limit))
 
     def history(self, defender_id: str) -> builtins.list[VersionInfo]:
+        self.r.require_in_case(
+            "read_identity", ENTITY, defender_id, self.versions.case_of(defender_id)
+        )
         return self.versions.history(defender_id)
 
     def diff(self, defender_id: str, old: int, new: int) -> builtins.list[FieldChange]:
+        self.r.require_in_case(
+            "read_identity", ENTITY, defender_id, self.versions.case_of(defender_id)
+        )
         changes = self.versions.diff(defender_id, old, new)
         with self.r.store.write() as conn:
             self._audit(conn, "diff", defender_id, versions=f"{old},{new}")
         return changes
 
     def count(self) -> int:
+        if not (
+            self.r.allowed("read_aggregates", Resource("registry"))
+            or self.r.allowed("read", Resource("registry"))
+        ):
+            raise Forbidden("not allowed to count defenders")
         with self.r.store.read() as conn:
             return int(
                 conn.execute(
                     sa.select(sa.func.count()).select_from(D).where(D.c.merged_into.is_(None))
                 ).scalar_one()
             )
+
+    def _require(self, defender: Defender, action: str) -> None:
+        assert defender.id and defender.case_id
+        self.r.require_in_case(action, ENTITY, defender.id, defender.case_id)
 
     # -- rows ---------------------------------------------------------------------------
     def _check_case(self, conn: Connection, case_id: str) -> None:

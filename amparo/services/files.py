@@ -57,6 +57,7 @@ class FileStore:
         media_type: str = "application/octet-stream",
         incident_id: str | None = None,
     ) -> StoredFile:
+        self.r.require_in_case("write", "case", case_id, case_id)
         if len(data) > MAX_FILE_BYTES:
             raise ValidationError("file", f"is larger than {MAX_FILE_BYTES} bytes")
         if not name or len(name) > 255 or "\x00" in name:
@@ -98,6 +99,7 @@ class FileStore:
             if row is None:
                 raise NotFound(f"no file {file_id}")
             sealer = sealer_for(conn, self.r.keyring, row.case_id)
+            self.r.require_in_case("read_identity", "file", file_id, row.case_id)
             return StoredFile(
                 id=row.id,
                 case_id=row.case_id,

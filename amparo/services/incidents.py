@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import builtins
-import json
+import hashlib
+import hmac
 import queue
 import threading
 from collections import defaultdict
@@ -27,17 +28,32 @@ from amparo.domain.models import (
     Source,
     parse_incident,
 )
-from amparo.errors import AmparoError, Conflict, NotFound, ValidationError, ValidationErrors
+from amparo.errors import (
+    AmparoError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    ValidationError,
+    ValidationErrors,
+)
+from amparo.security.permissions import Resource
 from amparo.services.cases import _delete_incidents
 from amparo.services.lookup import resolve_prefix
 from amparo.services.sealing import CaseSealer, sealer_for
 from amparo.services.search_index import (
+    count_matches,
     index_docs,
     matching_ids,
     remove_docs,
     tokens_for_fields,
 )
-from amparo.services.versions import FieldChange, VersionInfo, VersionReader, changed_fields
+from amparo.services.versions import (
+    FieldChange,
+    VersionInfo,
+    VersionReader,
+    changed_fields,
+    seal_snapshot,
+)
 from amparo.store import schema
 from amparo.store.engine import Store
 
@@ -51,6 +67,7 @@ A = schema.acts
 ENTITY = "incident"
 SEARCH_FIELDS = ("title", "narrative", "place", "people", "details")
 BATCH = 500
+DATE_SCAN_ABOVE = 1_000  # matching records beyond which a search pages by date order
 Progress = Callable[[int, int], None]
 
 
@@ -141,6 +158,7 @@ class IncidentService:
         With ``atomic`` every record is checked first and nothing at all is written unless
         all are valid; the problems are raised together as ``ValidationErrors`` (with rows).
         """
+        self.r.require("create", Resource("registry"))
         report = ImportReport()
         writer = _BatchWriter(self.r.store, self._store_batch) if not (strict or atomic) else None
         pending: builtins.list[tuple[dict[str, builtins.list[dict[str, Any]]], builtins.list[str]]]
@@ -249,14 +267,23 @@ class IncidentService:
                         raise
                     report.errors.append((row, exc))
                     continue
-                incident.id = self.r.new_id()
-                incident.version = 1
                 if incident.case_id is None:
                     incident.case_id = resolver.case_of_victim(incident)
+                if incident.case_id is not None and not self.r.allowed(
+                    "write", Resource("case", incident.case_id)
+                ):
+                    denied = Forbidden(f"row {row}: may not add incidents to that case")
+                    if strict:
+                        raise denied
+                    report.errors.append((row, denied))
+                    continue
+                incident.id = self.r.new_id()
+                incident.version = 1
                 if incident.case_id is None:
                     case_row = self.r.cases.new_case_row()
                     rows["cases"].append(case_row)
                     incident.case_id = str(case_row["id"])
+                    rows["case_grants"].extend(self.r.grant_rows_for_new_case(incident.case_id))
                 sealer = sealer_for(conn, self.r.keyring, incident.case_id)
                 self._collect_rows(rows, sealer, incident, created=True)
                 snapshot = incident.to_dict()
@@ -271,6 +298,7 @@ class IncidentService:
     ) -> Incident:
         with self.r.store.write() as conn:
             current = self._load(conn, incident_id)
+            self._require(current, "write")
             if expected_version is not None and current.version != expected_version:
                 raise Conflict(
                     f"incident {incident_id} is at version {current.version}, "
@@ -306,6 +334,7 @@ class IncidentService:
         """Remove from the registry; the history keeps a sealed copy that can be restored."""
         with self.r.store.write() as conn:
             current = self._load(conn, incident_id)
+            self._require(current, "delete")
             assert current.case_id
             sealer = sealer_for(conn, self.r.keyring, current.case_id)
             remove_docs(conn, [incident_id])
@@ -317,6 +346,7 @@ class IncidentService:
             self._audit(conn, "delete", incident_id, version=current.version)
 
     def restore(self, incident_id: str, version: int) -> Incident:
+        self._require_by_history(incident_id, "write")
         snapshot = self.versions.snapshot(incident_id, version)
         if snapshot is None:
             raise NotFound(f"incident {incident_id} version {version} holds no record")
@@ -345,20 +375,90 @@ class IncidentService:
         """One incident in full; the read is audited."""
         with self.r.store.read() as conn:
             incident = self._load(conn, incident_id)
+        self._require(incident, "read_identity")
         with self.r.store.write() as conn:
             self._audit(conn, "read", incident_id, version=incident.version)
         return incident
 
     def history(self, incident_id: str) -> builtins.list[VersionInfo]:
+        self._require_by_history(incident_id, "read_identity")
         return self.versions.history(incident_id)
 
     def diff(self, incident_id: str, old: int, new: int) -> builtins.list[FieldChange]:
+        self._require_by_history(incident_id, "read_identity")
         changes = self.versions.diff(incident_id, old, new)
         with self.r.store.write() as conn:
             self._audit(conn, "diff", incident_id, versions=f"{old},{new}")
         return changes
 
+    def pseudonymised(self, query: IncidentFilter | None = None) -> builtins.list[dict[str, Any]]:
+        """Coded facets of every incident for analysis, with no identity in them.
+
+        Victims and incidents appear as stable pseudonyms (a keyed hash of the id), so an
+        analyst can follow one person's incidents over time without learning who she is.
+        Text search is not offered here: it would probe the encrypted narratives.
+        """
+        self.r.require("read_pseudonymised", Resource("registry"))
+        q = query or IncidentFilter()
+        if q.text:
+            raise Forbidden("keyword search reads identities; pseudonymised views have none")
+        key = self.r.keyring.subkey("pseudonyms")
+        stmt = _filtered(q).order_by(I.c.date_start.desc(), I.c.id.desc())
+        if q.limit is not None:
+            stmt = stmt.limit(q.limit).offset(q.offset)
+        d = schema.defenders
+        with self.r.store.read() as conn:
+            rows = conn.execute(stmt).all()
+            acts: dict[str, builtins.list[dict[str, Any]]] = defaultdict(list)
+            for start in range(0, len(rows), BATCH):
+                chunk = [r.id for r in rows[start : start + BATCH]]
+                for a in conn.execute(
+                    sa.select(
+                        A.c.incident_id, A.c.act_type, A.c.victim_defender_id, A.c.gender_specific,
+                        A.c.gender_features, A.c.target_relation, A.c.modality, A.c.collective,
+                        A.c.people_affected, d.c.gender_identity, d.c.sectors, d.c.kind,
+                    )
+                    .select_from(A.outerjoin(d, A.c.victim_defender_id == d.c.id))
+                    .where(A.c.incident_id.in_(chunk))
+                    .order_by(A.c.incident_id, A.c.position)
+                ):  # fmt: skip
+                    acts[a.incident_id].append({
+                        "act_type": a.act_type,
+                        "victim": _pseudonym(key, "P", a.victim_defender_id),
+                        "victim_kind": a.kind, "victim_gender_identity": a.gender_identity,
+                        "victim_sectors": [s for s in (a.sectors or "").split(",") if s],
+                        "gender_specific": a.gender_specific,
+                        "gender_features": [f for f in a.gender_features.split(",") if f],
+                        "target_relation": a.target_relation, "modality": a.modality,
+                        "collective": a.collective, "people_affected": a.people_affected,
+                    })  # fmt: skip
+        return [
+            {
+                "incident": _pseudonym(key, "I", r.id),
+                "date_start": str(ApproxDate(r.date_start, r.date_precision)),
+                "country": r.country,
+                "region": r.region,
+                "violation_status": r.violation_status,
+                "acts": acts.get(r.id, []),
+            }
+            for r in rows
+        ]
+
+    def _require(self, incident: Incident, action: str) -> None:
+        assert incident.id and incident.case_id
+        self.r.require_in_case(action, ENTITY, incident.id, incident.case_id)
+
+    def _require_by_history(self, incident_id: str, action: str) -> None:
+        """For records that may be deleted: their case is known from their history."""
+        case_id = self.versions.case_of(incident_id)
+        self.r.require_in_case(action, ENTITY, incident_id, case_id)
+
     def count(self) -> int:
+        if not (
+            self.r.allowed("read_aggregates", Resource("registry"))
+            or self.r.allowed("read", Resource("registry"))
+        ):
+            raise Forbidden("not allowed to count incidents")
         with self.r.store.read() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(I)).scalar_one())
 
@@ -381,6 +481,11 @@ class IncidentService:
 
     def _list(self, q: IncidentFilter) -> builtins.list[IncidentSummary]:
         stmt = _filtered(q)
+        visible = self.r.visible_cases()
+        if visible is not None:  # need-to-know: only cases the principal is a member of
+            if not visible:
+                return []
+            stmt = stmt.where(I.c.case_id.in_(visible))
         with self.r.store.read() as conn:
             if q.text is not None:
                 matches = matching_ids(
@@ -388,8 +493,18 @@ class IncidentService:
                 )
                 if matches is None:
                     return []
-                stmt = stmt.where(I.c.id.in_(matches))
-            stmt = stmt.order_by(I.c.date_start.desc(), I.c.id)
+                if (
+                    conn.dialect.name == "sqlite"
+                    and q.limit is not None
+                    and count_matches(conn, matches) > DATE_SCAN_ABOVE
+                ):
+                    # Many matches: walking the date index and stopping at the page beats
+                    # fetching every match and sorting it, which SQLite would pick. A unary
+                    # '+' keeps it from using the primary key for the IN test.
+                    stmt = stmt.where(sa.literal_column("+incidents.id").in_(matches))
+                else:
+                    stmt = stmt.where(I.c.id.in_(matches))
+            stmt = stmt.order_by(I.c.date_start.desc(), I.c.id.desc())
             if q.limit is not None:
                 stmt = stmt.limit(q.limit).offset(q.offset)
             rows = conn.execute(stmt).all()
@@ -530,12 +645,11 @@ class IncidentService:
     ) -> None:
         assert inc.id
         record = snapshot if snapshot is not None else inc.to_dict()
-        body = json.dumps(record, ensure_ascii=False, sort_keys=True)
         rows["record_versions"].append({
             "entity": ENTITY, "entity_id": inc.id, "version": inc.version,
             "case_id": sealer.case_id, "at": self.r.clock.now(), "actor": self.r.actor,
             "action": action, "changed_fields": ",".join(changed),
-            "snapshot_ct": sealer.seal("record_versions", inc.id, ENTITY, inc.version, body),
+            "snapshot_ct": seal_snapshot(sealer, ENTITY, inc.id, inc.version, record),
         })  # fmt: skip
 
     def _load(self, conn: Connection, incident_id: str) -> Incident:
@@ -650,8 +764,8 @@ def _incident_from_rows(conn: Connection, sealer: CaseSealer, row: Row[Any]) -> 
 
 
 INSERT_ORDER = (
-    "cases", "incidents", "perpetrators", "acts", "involvements", "sources", "interventions",
-    "incident_links", "record_versions", "search_docs",
+    "cases", "case_grants", "incidents", "perpetrators", "acts", "involvements", "sources",
+    "interventions", "incident_links", "record_versions", "search_docs",
 )  # fmt: skip
 
 
@@ -724,6 +838,12 @@ def _delete_children(conn: Connection, incident_id: str) -> None:
     conn.execute(sa.delete(s.involvements).where(s.involvements.c.act_id.in_(act_ids)))
     for table in (s.acts, s.perpetrators, s.sources, s.interventions, s.incident_links):
         conn.execute(sa.delete(table).where(table.c.incident_id == incident_id))
+
+
+def _pseudonym(key: bytes, prefix: str, record_id: str | None) -> str | None:
+    if record_id is None:
+        return None
+    return f"{prefix}-{hmac.new(key, record_id.encode(), hashlib.sha256).hexdigest()[:12]}"
 
 
 def _filtered(q: IncidentFilter) -> sa.Select[Any]:

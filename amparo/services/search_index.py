@@ -19,6 +19,7 @@ from amparo.store import schema
 __all__ = [
     "MAX_MATCHES",
     "compact",
+    "count_matches",
     "find_ids",
     "index_docs",
     "matching_ids",
@@ -49,7 +50,13 @@ def _encode(tokens: Iterable[bytes]) -> str:
 
 
 def index_docs(conn: Connection, docs: Sequence[tuple[str, set[bytes]]]) -> None:
-    rows = [{"entity_id": entity_id, "tokens": _encode(tokens)} for entity_id, tokens in docs]
+    if conn.dialect.name == "postgresql":
+        rows = [
+            {"entity_id": entity_id, "tokens": sorted(t.hex() for t in tokens)}
+            for entity_id, tokens in docs
+        ]
+    else:
+        rows = [{"entity_id": entity_id, "tokens": _encode(tokens)} for entity_id, tokens in docs]
     if rows:
         conn.execute(sa.insert(T), rows)
 
@@ -88,16 +95,28 @@ def matching_ids(
         # Tokens are hex, so quoting them cannot change the query's meaning.
         match = " AND ".join("(" + " OR ".join(f'"{t}"' for t in group) + ")" for group in per_word)
         docs = sa.text("SELECT rowid FROM search_fts WHERE search_fts MATCH :match")
-        return sa.select(T.c.entity_id).where(
+        query = sa.select(T.c.entity_id).where(
             T.c.doc.in_(docs.bindparams(match=match).columns(sa.column("rowid", sa.Integer)))
         )
-    # The separator must be a literal, not a parameter, for the GIN expression index to apply.
-    as_array = sa.func.string_to_array(T.c.tokens, sa.literal_column("' '"))
+        # FTS5 counts its own matches without touching search_docs: a cheap size estimate.
+        return query.execution_options(fts_match=match)
     conditions = [
-        as_array.op("&&")(sa.cast(sa.literal(group, ARRAY(sa.Text)), ARRAY(sa.Text)))
+        T.c.tokens.op("&&")(sa.cast(sa.literal(group, ARRAY(sa.Text)), ARRAY(sa.Text)))
         for group in per_word
     ]
     return sa.select(T.c.entity_id).where(*conditions)
+
+
+def count_matches(conn: Connection, query: sa.Select[tuple[str]]) -> int:
+    """How many records a ``matching_ids`` query finds (cheap: the index counts)."""
+    match = query.get_execution_options().get("fts_match")
+    if match is not None:
+        counted = conn.execute(
+            sa.text("SELECT count(*) FROM search_fts WHERE search_fts MATCH :match"),
+            {"match": match},
+        )
+        return int(counted.scalar_one())
+    return int(conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one())
 
 
 def find_ids(

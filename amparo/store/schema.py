@@ -10,6 +10,7 @@ one transaction, and snapshotted (encrypted) into ``record_versions``.
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 __all__ = ["metadata"]
 
@@ -141,7 +142,8 @@ incidents = sa.Table(
     sa.Column("notes_ct", CT, nullable=True),
     *_bookkeeping(),
     sa.Index(None, "country", "date_start"),
-    sa.Index(None, "date_start"),
+    # Newest-first listing walks this index and stops at the page size (no sort step).
+    sa.Index(None, "date_start", "id"),
 )
 
 acts = sa.Table(
@@ -280,7 +282,8 @@ search_docs = sa.Table(
     metadata,
     sa.Column("doc", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("entity_id", ID, nullable=False, unique=True),
-    sa.Column("tokens", sa.Text, nullable=False),
+    # Space-separated hex on SQLite (FTS5 reads it); a text array on PostgreSQL (GIN indexes it).
+    sa.Column("tokens", sa.Text().with_variant(ARRAY(sa.Text), "postgresql"), nullable=False),
 )
 
 attachments = sa.Table(

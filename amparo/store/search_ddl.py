@@ -2,7 +2,7 @@
 
 SQLite: an external-content FTS5 index (``search_fts``) over ``search_docs.tokens``, kept in
 step by triggers. FTS5 stores postings compressed and takes ~15,000 records/s here, several
-times faster than a row per token. PostgreSQL: a GIN index over the token array. Migrations
+times faster than a row per token. PostgreSQL: a GIN index on the token array column. Migrations
 create them; schema comparison ignores them through :func:`include_object`.
 """
 
@@ -33,10 +33,7 @@ SQLITE_DROP = (
     "DROP TRIGGER IF EXISTS search_docs_ai",
     "DROP TABLE IF EXISTS search_fts",
 )
-POSTGRES_CREATE = (
-    "CREATE INDEX ix_search_docs_tokens_gin ON search_docs "
-    "USING gin (string_to_array(tokens, ' '))",
-)
+POSTGRES_CREATE = ("CREATE INDEX ix_search_docs_tokens_gin ON search_docs USING gin (tokens)",)
 POSTGRES_DROP = ("DROP INDEX IF EXISTS ix_search_docs_tokens_gin",)
 
 

@@ -179,6 +179,9 @@ def search_index(conn: sa.Connection) -> dict[str, set[bytes]]:
     """The blind-index tokens stored for each indexed record (``search_docs``)."""
     t = schema.search_docs
     return {
-        str(entity_id): {bytes.fromhex(h) for h in tokens.split()}
+        # Space-separated hex on SQLite, a text array on PostgreSQL.
+        str(entity_id): {
+            bytes.fromhex(h) for h in (tokens.split() if isinstance(tokens, str) else tokens)
+        }
         for entity_id, tokens in conn.execute(sa.select(t.c.entity_id, t.c.tokens))
     }

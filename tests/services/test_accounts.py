@@ -422,3 +422,61 @@ def test_admin_token_for_admin(registry: Registry) -> None:
     _, secret = registry.accounts.create_token(admin.id, "ops", "admin", 7)
     principal = registry.accounts.authenticate_token(secret)
     assert principal is not None and principal.scope == "admin"
+
+
+# -- audit and permissions -----------------------------------------------------------------
+
+
+def test_each_admin_operation_leaves_one_entry_without_secrets(registry: Registry) -> None:
+    from amparo.security.permissions import Actor
+
+    user = registry.accounts.add_user("Zqxname", PASSWORD, "documenter", display_name="Zqxshown")
+    registry.accounts.list_users()
+    registry.accounts.disable(user.id)
+    registry.accounts.enable(user.id)
+    enrol(registry, user)
+    registry.accounts.reset_mfa(user.id)
+    token_id, secret = registry.accounts.create_token(user.id, "Zqxtokenname", "write", 7)
+    registry.accounts.revoke_token(token_id)
+    registry.accounts.revoke_token(token_id)  # a second revoke changes nothing, but is logged
+    # Changing one's own password needs no admin permission, and is audited as oneself.
+    own = registry.acting_as(Actor(user_id=user.id, role="documenter", mfa_complete=True),
+                             f"user:{user.id}")  # fmt: skip
+    own.accounts.change_password(user.id, PASSWORD, "another good passphrase")
+    entries = registry.audit.entries()
+    assert [(e.action, e.object_type, e.object_id, e.detail) for e in entries] == [
+        ("user.create", "user", user.id, "role=documenter"),
+        ("user.list", None, None, "count=1"),
+        ("user.disable", "user", user.id, ""),
+        ("user.enable", "user", user.id, ""),
+        ("user.reset_mfa", "user", user.id, ""),
+        ("token.create", "token", token_id, f"user={user.id} scope=write days=7"),
+        ("token.revoke", "token", token_id, f"user={user.id} already_revoked=False"),
+        ("token.revoke", "token", token_id, f"user={user.id} already_revoked=True"),
+        ("user.change_password", "user", user.id, ""),
+    ]
+    assert entries[-1].actor == f"user:{user.id}" and entries[0].actor == "tester"
+    text = dump(registry, schema.audit_log).lower()
+    for value in ("zqx", PASSWORD, "another good passphrase", secret, secret[4:]):
+        assert value.lower().encode() not in text, value
+    assert registry.audit.verify().ok
+
+
+def test_failed_admin_operations_leave_no_entry(registry: Registry) -> None:
+    from amparo.errors import Forbidden
+    from amparo.security.permissions import Actor
+
+    user = add(registry)
+    before = len(registry.audit.entries())
+    with pytest.raises(ValidationError):
+        registry.accounts.add_user("x", PASSWORD, "viewer")
+    with pytest.raises(NotFound):
+        registry.accounts.reset_mfa("0" * 32)
+    with pytest.raises(NotFound):
+        registry.accounts.revoke_token("0" * 32)
+    with pytest.raises(ValidationError):
+        registry.accounts.change_password(user.id, "not the password", "another good one!")
+    viewer = registry.acting_as(Actor(user_id=user.id, role="viewer", mfa_complete=True), "v")
+    with pytest.raises(Forbidden):
+        viewer.accounts.disable(user.id)
+    assert len(registry.audit.entries()) == before

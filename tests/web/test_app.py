@@ -1,9 +1,8 @@
-"""The web app before sign-in: health, counts with small ones hidden, headers, no identities."""
+"""The web app once signed in: health, counts with small ones hidden, headers, no identities."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,15 +11,18 @@ from amparo import __version__
 from amparo.registry import Registry
 from amparo.web.app import SECURITY_HEADERS, create_app
 from tests.factories import defender, incident
+from tests.web.conftest import BASE_URL, Browser, add_user
 
 SECRET_WORDS = ("Berta", "Flores", "Cáceres", "Laura", "motorbike", "Guard Unit", "Esperanza")
 ROUTES = ("/", "/healthz", "/api/v1/status", "/api/v1/stats", "/api/v1/openapi.json")
 
 
-@pytest.fixture
-def client(registry: Registry) -> Iterator[TestClient]:
-    with TestClient(create_app(registry)) as test_client:
-        yield test_client
+def signed_in_client(registry: Registry, name: str) -> Browser:
+    """A fresh app for the registry as it is now, and an admin signed in to it."""
+    browser = Browser(TestClient(create_app(registry), base_url=BASE_URL), registry)
+    add_user(registry, name, "admin")
+    browser.sign_in(name)
+    return browser
 
 
 @pytest.fixture
@@ -82,14 +84,16 @@ def test_home_page(client: TestClient, filled: Registry) -> None:
     assert '<td>2023</td><td class="n">&lt;5</td>' in html
     assert "Death threat" in html  # the act label
     assert "DEMO" not in html
+    assert "Signed in as <strong>ana</strong>" in html
+    assert 'action="/logout"' in html
 
 
 def test_demo_banner_only_for_demo_vaults(registry: Registry) -> None:
-    with TestClient(create_app(registry)) as plain:
+    with signed_in_client(registry, "ana").client as plain:
         assert "DEMO" not in plain.get("/").text
         assert plain.get("/api/v1/status").json()["demo"] is False
     registry.set_meta("demo", "true")
-    with TestClient(create_app(registry)) as demo:
+    with signed_in_client(registry, "bea").client as demo:
         html = demo.get("/").text
         assert 'class="demo"' in html
         assert "DEMO — synthetic data" in html
@@ -100,7 +104,7 @@ def test_demo_banner_only_for_demo_vaults(registry: Registry) -> None:
 def test_home_page_language(registry: Registry) -> None:
     registry.incidents.add(incident())
     registry.settings = dataclasses.replace(registry.settings, language="es")
-    with TestClient(create_app(registry)) as client:
+    with signed_in_client(registry, "ana").client as client:
         html = client.get("/").text
     assert '<html lang="es">' in html
     assert "Amenaza de muerte" in html

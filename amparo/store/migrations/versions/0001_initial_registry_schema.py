@@ -8,6 +8,7 @@ Create Date: 2026-11-28 01:32:35.629046
 """
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from amparo.store.search_ddl import create_statements, drop_statements
 
@@ -37,7 +38,7 @@ def upgrade() -> None:
     op.create_table('search_docs',
     sa.Column('doc', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('entity_id', sa.String(length=32), nullable=False),
-    sa.Column('tokens', sa.Text(), nullable=False),
+    sa.Column('tokens', sa.Text().with_variant(postgresql.ARRAY(sa.Text()), 'postgresql'), nullable=False),
     sa.PrimaryKeyConstraint('doc', name=op.f('pk_search_docs')),
     sa.UniqueConstraint('entity_id', name=op.f('uq_search_docs_entity_id'))
     )
@@ -120,7 +121,7 @@ def upgrade() -> None:
     with op.batch_alter_table('incidents', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_incidents_case_id'), ['case_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_incidents_country_date_start'), ['country', 'date_start'], unique=False)
-        batch_op.create_index(batch_op.f('ix_incidents_date_start'), ['date_start'], unique=False)
+        batch_op.create_index(batch_op.f('ix_incidents_date_start_id'), ['date_start', 'id'], unique=False)
 
     op.create_table('record_versions',
     sa.Column('entity', sa.String(length=20), nullable=False),
@@ -310,7 +311,7 @@ def downgrade() -> None:
 
     op.drop_table('record_versions')
     with op.batch_alter_table('incidents', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_incidents_date_start'))
+        batch_op.drop_index(batch_op.f('ix_incidents_date_start_id'))
         batch_op.drop_index(batch_op.f('ix_incidents_country_date_start'))
         batch_op.drop_index(batch_op.f('ix_incidents_case_id'))
 
