@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
@@ -12,8 +13,14 @@ IdFactory = Callable[[], str]
 
 
 def new_id() -> str:
-    """128 random bits as hex: unguessable, and reveals neither time nor volume."""
-    return secrets.token_hex(16)
+    """A time-ordered id (like UUIDv7): 48 bits of milliseconds, then 80 random bits, as hex.
+
+    Random 128-bit ids scattered every insert across every index; at 100,000 incidents that
+    halved the import rate. Leading time keeps B-tree inserts at the right edge. The id
+    reveals its creation time, which ``created_at`` holds in plaintext anyway; the 80 random
+    bits keep it unguessable. People type the last characters (see services.lookup).
+    """
+    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
 
 
 def utc(value: datetime) -> datetime:

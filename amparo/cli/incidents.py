@@ -161,7 +161,7 @@ def search(vault: Path, text: str, fmt: str, **kw: Any) -> None:
 @click.argument("incident_id")
 @handle_errors
 def show(vault: Path, incident_id: str) -> None:
-    """Show one incident in full, as JSON (accepts a unique id prefix)."""
+    """Show one incident in full, as JSON (an id, or its last 8 characters)."""
     with open_registry(vault) as registry:
         incident = registry.incidents.get(registry.incidents.resolve(incident_id))
     click.echo(json.dumps(incident.to_dict(), ensure_ascii=False, indent=2, default=str))

@@ -56,7 +56,7 @@ def list_(vault: Path, username: str | None, fmt: str) -> None:
 @click.argument("token_id")
 @handle_errors
 def revoke(vault: Path, token_id: str) -> None:
-    """Revoke a token at once (accepts a unique id prefix)."""
+    """Revoke a token at once (an id, or its last 8 characters)."""
     with open_registry(vault) as registry:
         full_id = registry.accounts.resolve_token(token_id)
         registry.accounts.revoke_token(full_id)

@@ -84,6 +84,11 @@ class Keyring:
             self._case_keys.pop(case_id, None)
             self._ciphers.pop(case_id, None)
 
+    def master_key_for_worker(self) -> bytes:
+        """The master key, for a child process that prepares a bulk import (sent over a pipe,
+        held in memory only). Nothing else may call this."""
+        return self._master
+
     def close(self) -> None:
         """Drop references to key material (Python cannot promise to zero memory)."""
         with self._lock:

@@ -514,19 +514,12 @@ class AccountService:
             )
         return infos
 
-    def resolve_token(self, prefix: str) -> str:
-        """The full id of the token whose id starts with ``prefix`` (at least 6 characters)."""
-        prefix = prefix.strip().lower()
-        if len(prefix) < 6 or not all(ch in "0123456789abcdef" for ch in prefix):
-            raise ValidationError("token_id", "give at least 6 hex characters of the id")
-        t = schema.api_tokens
+    def resolve_token(self, short_id: str) -> str:
+        """The full id of the token whose id ends (or begins) with ``short_id``."""
+        from amparo.services.lookup import resolve_prefix
+
         with self.r.store.read() as conn:
-            ids = conn.execute(sa.select(t.c.id).where(t.c.id.like(prefix + "%")).limit(2)).all()
-        if not ids:
-            raise NotFound(f"no token {prefix}")
-        if len(ids) > 1:
-            raise Conflict(f"token id prefix {prefix} is ambiguous")
-        return str(ids[0].id)
+            return resolve_prefix(conn, schema.api_tokens, short_id, "token")
 
     def revoke_token(self, token_id: str) -> None:
         """Revoke at once; revoking a revoked token changes nothing but is still recorded."""

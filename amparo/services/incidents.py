@@ -8,7 +8,7 @@ import hmac
 import queue
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -37,6 +37,7 @@ from amparo.errors import (
     ValidationErrors,
 )
 from amparo.security.permissions import Resource
+from amparo.services.bulk_import import PARALLEL_THRESHOLD, import_in_parallel
 from amparo.services.cases import _delete_incidents
 from amparo.services.lookup import resolve_prefix
 from amparo.services.sealing import CaseSealer, sealer_for
@@ -151,14 +152,24 @@ class IncidentService:
         atomic: bool = False,
         progress: Progress | None = None,
         total: int = 0,
+        parallel: bool | None = None,
     ) -> ImportReport:
         """Import many records; each is all-or-nothing, bad ones are reported by row.
 
         With ``strict`` the first bad record raises instead (and nothing of it is written).
         With ``atomic`` every record is checked first and nothing at all is written unless
         all are valid; the problems are raised together as ``ValidationErrors`` (with rows).
+        ``parallel`` prepares batches in a second process (amparo.services.bulk_import); by
+        default only for large imports.
         """
         self.r.require("create", Resource("registry"))
+        if parallel is None:
+            parallel = isinstance(records, Sequence) and len(records) >= PARALLEL_THRESHOLD
+        if parallel and not (strict or atomic) and isinstance(records, Sequence):
+            return import_in_parallel(
+                self, records, case_id=case_id, batch_size=BATCH, progress=progress,
+                total=total or len(records),
+            )  # fmt: skip
         report = ImportReport()
         writer = _BatchWriter(self.r.store, self._store_batch) if not (strict or atomic) else None
         pending: builtins.list[tuple[dict[str, builtins.list[dict[str, Any]]], builtins.list[str]]]

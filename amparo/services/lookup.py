@@ -1,4 +1,4 @@
-"""Resolve the short id prefixes people type (like git) to full record ids."""
+"""Resolve the short ids people type (the last 8 characters, or a unique beginning)."""
 
 from __future__ import annotations
 
@@ -20,11 +20,13 @@ def resolve_prefix(conn: Connection, table: sa.FromClause, prefix: str, what: st
         return text
     if len(text) < MIN_PREFIX:
         raise ValidationError("id", f"give at least {MIN_PREFIX} characters of the {what} id")
-    rows = conn.execute(
-        sa.select(table.c.id).where(table.c.id.startswith(text, autoescape=True)).limit(2)
-    ).all()
-    if not rows:
-        raise NotFound(f"no {what} with id starting '{text}'")
-    if len(rows) > 1:
-        raise ValidationError("id", f"'{text}' matches several {what}s: give more characters")
-    return str(rows[0][0])
+    # Ids begin with their creation time, so their last characters tell them apart best;
+    # a unique beginning works too.
+    for condition in (table.c.id.endswith(text, autoescape=True),
+                      table.c.id.startswith(text, autoescape=True)):  # fmt: skip
+        rows = conn.execute(sa.select(table.c.id).where(condition).limit(2)).all()
+        if len(rows) == 1:
+            return str(rows[0][0])
+        if len(rows) > 1:
+            raise ValidationError("id", f"'{text}' matches several {what}s: give more characters")
+    raise NotFound(f"no {what} with an id ending or starting '{text}'")

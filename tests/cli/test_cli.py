@@ -210,7 +210,7 @@ def test_incident_life_cycle(vault_dir: Path) -> None:
     v = str(vault_dir)
     inc_id = ok("incidents", "add", "--vault", v, "--json", json.dumps(incident())).strip()
     assert HEX32.match(inc_id)
-    prefix = inc_id[:8]
+    prefix = inc_id[-8:]
 
     shown = json.loads(ok("incidents", "show", "--vault", v, prefix))
     assert shown["id"] == inc_id
@@ -380,7 +380,7 @@ def test_defenders(vault_dir: Path) -> None:
     assert [r["id"] for r in mx] == [pedro]
     assert "(2 rows)" in ok("defenders", "list", "--vault", v)
 
-    shown = json.loads(ok("defenders", "show", "--vault", v, berta[:8]))
+    shown = json.loads(ok("defenders", "show", "--vault", v, berta[-8:]))
     assert shown["legal_name"] == "Berta Isabel Flores Cáceres"
     assert shown["close_people"][0]["name"] == "Laura Flores"
 
@@ -397,7 +397,7 @@ def test_defenders_merge(vault_dir: Path) -> None:
     keep = ok("defenders", "add", "--vault", v, "--json", json.dumps(defender())).strip()
     dup = ok("defenders", "add", "--vault", v, "--json",
              json.dumps(defender(display_name="B. Flores"))).strip()  # fmt: skip
-    out = ok("defenders", "merge", "--vault", v, keep[:8], dup[:8])
+    out = ok("defenders", "merge", "--vault", v, keep[-8:], dup[-8:])
     assert out.strip() == f"merged {dup} into {keep} (version 2)"
     rows = json.loads(ok("defenders", "list", "--vault", v, "--format", "json"))
     assert [r["id"] for r in rows] == [keep]

@@ -121,7 +121,7 @@ def test_tokens_create_list_revoke(vault_dir: Path, registry: Registry) -> None:
         "bea", "nightly", "write", "active",
     )  # fmt: skip
     assert "nightly" in ok(vault_dir, "tokens", "list", "--user", "bea").stdout
-    ok(vault_dir, "tokens", "revoke", str(row["id"])[:8])
+    ok(vault_dir, "tokens", "revoke", str(row["id"])[-8:])
     assert registry.accounts.authenticate_token(secret) is None
     assert (
         json.loads(ok(vault_dir, "tokens", "list", "--format", "json").stdout)[0]["status"]

@@ -377,6 +377,6 @@ def test_merge_unknown_is_not_found(registry: Registry) -> None:
 
 def test_resolve_prefix(registry: Registry) -> None:
     d = registry.defenders.add(defender())
-    assert registry.defenders.resolve(d.id[:8]) == d.id
+    assert registry.defenders.resolve(d.id[-8:]) == d.id
     with pytest.raises(NotFound):
         registry.defenders.resolve("abcdef12" if not d.id.startswith("abcdef12") else "12345678")

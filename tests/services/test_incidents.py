@@ -141,7 +141,7 @@ def test_get_unknown_is_not_found(registry: Registry) -> None:
 
 def test_resolve_prefix(registry: Registry) -> None:
     inc = registry.incidents.add(incident())
-    assert registry.incidents.resolve(inc.id[:8]) == inc.id
+    assert registry.incidents.resolve(inc.id[-8:]) == inc.id
     assert registry.incidents.resolve(inc.id.upper()) == inc.id
     with pytest.raises(ValidationError):
         registry.incidents.resolve(inc.id[:3])
