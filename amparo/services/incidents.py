@@ -504,15 +504,21 @@ class IncidentService:
                 )
                 if matches is None:
                     return []
-                if (
-                    conn.dialect.name == "sqlite"
-                    and q.limit is not None
-                    and count_matches(conn, matches) > DATE_SCAN_ABOVE
-                ):
-                    # Many matches: walking the date index and stopping at the page beats
-                    # fetching every match and sorting it, which SQLite would pick. A unary
-                    # '+' keeps it from using the primary key for the IN test.
+                # The planners cannot tell a rare word from a common one, so count first.
+                # Many matches: walk the date index and stop at the page. Few: fetch them
+                # by id and sort. Each planner, left alone, picks one plan for both.
+                many = (
+                    q.limit is not None
+                    and count_matches(conn, matches, DATE_SCAN_ABOVE + 1) > DATE_SCAN_ABOVE
+                )
+                if many and conn.dialect.name == "sqlite":
+                    # A unary '+' keeps SQLite from using the primary key for the IN test.
                     stmt = stmt.where(sa.literal_column("+incidents.id").in_(matches))
+                elif not many and conn.dialect.name == "postgresql":
+                    ids = [row[0] for row in conn.execute(matches)]
+                    if not ids:
+                        return []
+                    stmt = stmt.where(I.c.id.in_(ids))
                 else:
                     stmt = stmt.where(I.c.id.in_(matches))
             stmt = stmt.order_by(I.c.date_start.desc(), I.c.id.desc())

@@ -107,16 +107,17 @@ def matching_ids(
     return sa.select(T.c.entity_id).where(*conditions)
 
 
-def count_matches(conn: Connection, query: sa.Select[tuple[str]]) -> int:
-    """How many records a ``matching_ids`` query finds (cheap: the index counts)."""
+def count_matches(conn: Connection, query: sa.Select[tuple[str]], cap: int) -> int:
+    """How many records a ``matching_ids`` query finds, counting no further than ``cap``."""
     match = query.get_execution_options().get("fts_match")
-    if match is not None:
+    if match is not None:  # FTS5 counts its doclists without touching search_docs
         counted = conn.execute(
             sa.text("SELECT count(*) FROM search_fts WHERE search_fts MATCH :match"),
             {"match": match},
         )
-        return int(counted.scalar_one())
-    return int(conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one())
+        return min(int(counted.scalar_one()), cap)
+    capped = query.limit(cap).subquery()
+    return int(conn.execute(sa.select(sa.func.count()).select_from(capped)).scalar_one())
 
 
 def find_ids(
