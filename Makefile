@@ -33,7 +33,7 @@ $(VENV)/.dev: requirements/dev.lock pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.runtime
 
 demo: $(VENV)/.runtime
-	@echo "Demo vault passphrase (the demo login): $(DEMO_PASSPHRASE)"
+	@echo "Demo vault passphrase: $(DEMO_PASSPHRASE)"
 	AMPARO_PASSPHRASE='$(DEMO_PASSPHRASE)' $(BIN)/amparo demo --vault $(DEMO_VAULT)
 
 lint: $(VENV)/.dev
