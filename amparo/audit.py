@@ -68,6 +68,8 @@ ACTIONS: dict[str, str] = {
     "file.read": "A file's content was read.",
     "vault.change_passphrase": "The passphrase slot of the key file was rewrapped.",
     "vault.recover": "The vault was opened with its recovery code; a new code was issued.",
+    "vault.unlock_failed": "A wrong passphrase or recovery code was tried (moved here from "
+    "unlock-failures.log at the next successful unlock; detail: when, which slot).",
     "auth.login": "A user completed sign-in with a second factor (detail: which factor).",
     "auth.login_failed": "A sign-in failed or was throttled (detail: keyed hash prefix of the "
     "attempted name, never the name or password; or the step that failed).",

@@ -23,7 +23,7 @@ from amparo.services.incidents import IncidentService
 from amparo.settings import Settings
 from amparo.store import schema
 from amparo.store.engine import Store
-from amparo.vault import unlock_keyring
+from amparo.vault import UNLOCK_FAILURES, pending_unlock_failures, unlock_keyring
 
 __all__ = ["Registry"]
 
@@ -133,7 +133,22 @@ class Registry:
             store.close()
             keyring.close()
             raise
-        return cls(settings, store, keyring, clock=clock, ids=ids, actor=actor)
+        registry = cls(settings, store, keyring, clock=clock, ids=ids, actor=actor)
+        registry._absorb_unlock_failures()
+        return registry
+
+    def _absorb_unlock_failures(self) -> None:
+        """Move failed unlocks noted in plain text into the tamper-evident audit log."""
+        failures = pending_unlock_failures(self.settings.vault_dir)
+        if not failures:
+            return
+        with self.store.write() as conn:
+            self.audit.record_many(
+                conn, "vault.unlock_failed",
+                [("vault", None, {"at": at, "slot": kind}) for at, kind in failures],
+                actor="unknown",
+            )  # fmt: skip
+        (self.settings.vault_dir / UNLOCK_FAILURES).unlink(missing_ok=True)
 
     @cached_property
     def audit(self) -> AuditLog:

@@ -6,13 +6,15 @@ vault id in it, so a key file paired with the wrong database is refused at unloc
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from amparo.errors import VaultError
+from amparo.errors import VaultError, WrongPassphrase
 from amparo.security.kdf import VAULT_FLOOR, KdfParams
 from amparo.security.keyfile import KeyFile
 from amparo.security.keyring import Keyring
@@ -73,9 +75,40 @@ def init_vault(
     return InitResult(settings=settings, recovery_code=recovery)
 
 
+UNLOCK_FAILURES = "unlock-failures.log"  # one line per failed unlock: UTC time and slot kind
+
+
 def unlock_keyring(settings: Settings, passphrase: str) -> Keyring:
     keyfile = KeyFile.load(settings.key_file)
-    return Keyring(keyfile.unlock(passphrase), keyfile.vault_id)
+    try:
+        return Keyring(keyfile.unlock(passphrase), keyfile.vault_id)
+    except WrongPassphrase:
+        note_unlock_failure(settings.vault_dir, "passphrase")
+        raise
+
+
+def note_unlock_failure(vault_dir: Path, kind: str) -> None:
+    """Record a failed unlock where it can be written without the key: a plain file of
+    times, no secrets. The next successful open moves it into the audit log (see
+    Registry.open), so guessing leaves a trace that is then tamper-evident."""
+    line = f"{datetime.now(UTC).isoformat(timespec='seconds')} {kind}\n"
+    with open(vault_dir / UNLOCK_FAILURES, "a", encoding="ascii") as handle:
+        handle.write(line)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def pending_unlock_failures(vault_dir: Path) -> list[tuple[str, str]]:
+    """(time, kind) of failed unlocks not yet moved into the audit log."""
+    path = vault_dir / UNLOCK_FAILURES
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text("ascii", errors="replace").splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1] in ("passphrase", "recovery"):
+            out.append((parts[0], parts[1]))
+    return out
 
 
 def change_passphrase(vault_dir: Path, old: str, new: str, *, actor: str = "system") -> None:
@@ -84,7 +117,11 @@ def change_passphrase(vault_dir: Path, old: str, new: str, *, actor: str = "syst
         raise VaultError("the new passphrase must have at least 8 characters")
     settings = Settings.load(vault_dir)
     keyfile = KeyFile.load(settings.key_file)
-    master = keyfile.unlock(old)
+    try:
+        master = keyfile.unlock(old)
+    except WrongPassphrase:
+        note_unlock_failure(vault_dir, "passphrase")
+        raise
     keyfile.set_passphrase(master, new)
     detail = {"slot": "passphrase"}
     _save_audited(settings, keyfile, master, "vault.change_passphrase", actor, detail)
@@ -98,7 +135,11 @@ def recover_vault(
         raise VaultError("the new passphrase must have at least 8 characters")
     settings = Settings.load(vault_dir)
     keyfile = KeyFile.load(settings.key_file)
-    master = keyfile.unlock_with_recovery(recovery_code)
+    try:
+        master = keyfile.unlock_with_recovery(recovery_code)
+    except WrongPassphrase:
+        note_unlock_failure(vault_dir, "recovery")
+        raise
     keyfile.set_passphrase(master, new_passphrase)
     code = keyfile.rotate_recovery(master)
     detail = {"slots": "passphrase,recovery"}

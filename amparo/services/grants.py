@@ -184,6 +184,7 @@ class GrantService:
         now = self.r.clock.now()
         with self.r.store.write() as conn:
             self._check_target(conn, case_id, principal_type, principal_id)
+            self._case_row(conn, case_id, live=True)
             key = (g.c.case_id == case_id, g.c.principal_type == principal_type,
                    g.c.principal_id == principal_id)  # fmt: skip
             before = conn.execute(sa.select(g.c.level).where(*key)).scalar()
@@ -255,11 +256,13 @@ class GrantService:
             self._group_row(conn, principal_id)
 
     @staticmethod
-    def _case_row(conn: Connection, case_id: str) -> Any:
+    def _case_row(conn: Connection, case_id: str, *, live: bool = False) -> Any:
         c = schema.cases
         row = conn.execute(sa.select(c.c.id, c.c.shredded_at).where(c.c.id == case_id)).first()
         if row is None:
             raise NotFound(f"no case {case_id}")
+        if live and row.shredded_at is not None:
+            raise Conflict(f"case {case_id} was shredded: there is nothing left to grant")
         return row
 
     @staticmethod

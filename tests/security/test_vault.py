@@ -13,7 +13,7 @@ from amparo.errors import VaultError, WrongPassphrase
 from amparo.registry import Registry
 from amparo.security.keyfile import KeyFile
 from amparo.settings import Settings
-from amparo.vault import InitResult, change_passphrase, init_vault, recover_vault
+from amparo.vault import UNLOCK_FAILURES, InitResult, change_passphrase, init_vault, recover_vault
 from tests import factories
 from tests.conftest import CHEAP_KDF, PASSPHRASE, PG_URL
 from tests.security.leaks import database_dump, vault_files
@@ -82,9 +82,26 @@ def test_wrong_passphrase_fails_and_leaves_everything_untouched(vault_dir: Path)
             Registry.open(vault_dir, wrong)
 
     files_after, rows_after = _state(vault_dir)
+    # Only the note of the failed attempts is new: times and slot, never what was typed.
+    failures = (vault_dir / UNLOCK_FAILURES).read_text("ascii").splitlines()
+    assert len(failures) == 4 and all(line.endswith(" passphrase") for line in failures)
+    del files_after[vault_dir / UNLOCK_FAILURES]
     assert files_after == files_before
     assert rows_after == rows_before
     _assert_readable(vault_dir, PASSPHRASE, ids)
+
+
+def test_failed_unlocks_reach_the_audit_log(vault_dir: Path) -> None:
+    for wrong in ("nope", "still wrong"):
+        with pytest.raises(WrongPassphrase):
+            Registry.open(vault_dir, wrong)
+    with Registry.open(vault_dir, PASSPHRASE) as reg:
+        entries = reg.audit.entries(action="vault.unlock_failed")
+        assert len(entries) == 2
+        assert reg.audit.verify().ok
+    assert not (vault_dir / UNLOCK_FAILURES).exists()
+    for entry in entries:
+        assert "nope" not in repr(entry) and "still wrong" not in repr(entry)
 
 
 def test_recovery_code_is_not_a_passphrase(tmp_path: Path) -> None:

@@ -219,3 +219,12 @@ def test_non_admins_may_not_change_groups_or_grants(registry: Registry) -> None:
     assert [(e.actor, e.action) for e in entries] == [
         ("user:coordinator", "grant.add"), ("user:admin", "group.add_member"),
     ]  # fmt: skip
+
+
+def test_a_shredded_case_cannot_be_granted(registry: Registry) -> None:
+    ana = add(registry, "ana")
+    case = registry.cases.create()
+    registry.cases.shred(case)
+    with pytest.raises(Conflict, match="shredded"):
+        registry.grants.grant(case, "user", ana.id, "read")
+    assert registry.grants.grants_for_case(case) == []
