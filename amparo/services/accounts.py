@@ -687,6 +687,14 @@ class AccountService:
 
     def _record_failures(self, conn: Connection, keys: Sequence[str], now: datetime) -> None:
         lt = schema.login_throttle
+        if conn.dialect.name == "postgresql":
+            # Parallel guesses must not lose counts (read-then-write races) nor collide on the
+            # first insert: serialise per key. SQLite already has a single writer.
+            for key in sorted(keys):
+                conn.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+                    {"k": f"amparo-throttle:{key}"},
+                )
         states = self._states(conn, keys)
         for key in keys:
             new = throttle.record_failure(states.get(key), now)

@@ -480,3 +480,29 @@ def test_failed_admin_operations_leave_no_entry(registry: Registry) -> None:
     with pytest.raises(Forbidden):
         viewer.accounts.disable(user.id)
     assert len(registry.audit.entries()) == before
+
+
+def test_parallel_guesses_are_all_counted(registry: Registry) -> None:
+    """Concurrent failures for one account neither collide nor lose counts."""
+    import threading
+
+    add(registry)
+    errors: list[BaseException] = []
+
+    def guess(n: int) -> None:
+        try:
+            registry.accounts.authenticate("carolina", f"wrong guess {n}!!", f"198.51.100.{n}")
+        except BaseException as exc:  # collected: a thread's error must fail the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    lt = schema.login_throttle
+    with registry.store.read() as conn:
+        counts = sorted(r[0] for r in conn.execute(sa.select(lt.c.failures)))
+    # One row per address (1 failure each) and the account's row with all four.
+    assert counts == [1, 1, 1, 1, 4]
