@@ -77,14 +77,6 @@ class DefenderSummary:
         }
 
 
-def _codes_column(codes: builtins.list[str]) -> str:
-    return "," + ",".join(codes) + "," if codes else ""
-
-
-def _codes_from_column(value: str | None) -> builtins.list[str]:
-    return [c for c in (value or "").split(",") if c]
-
-
 class DefenderService:
     def __init__(self, registry: Registry) -> None:
         self.r = registry
@@ -329,7 +321,7 @@ class DefenderService:
                         gender_identity=row.gender_identity,
                         country=row.country,
                         region=row.region,
-                        sectors=_codes_from_column(row.sectors),
+                        sectors=schema.codes_from_column(row.sectors),
                         merged_into=row.merged_into,
                     )
                 )
@@ -408,7 +400,7 @@ class DefenderService:
             "nationality": d.nationality,
             "country": d.country,
             "region": d.region,
-            "sectors": _codes_column(d.sectors),
+            "sectors": schema.codes_column(d.sectors),
             "organisations_ct": sealer.seal_json(
                 "defenders", i, "organisations", v, d.organisations
             ),
@@ -543,7 +535,7 @@ class DefenderService:
             nationality=row.nationality,
             country=row.country,
             region=row.region,
-            sectors=_codes_from_column(row.sectors),
+            sectors=schema.codes_from_column(row.sectors),
             organisations=sealer.open_json("defenders", i, "organisations", v, row.organisations_ct)
             or [],
             contacts=sealer.open("defenders", i, "contacts", v, row.contacts_ct),

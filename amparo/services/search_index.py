@@ -20,7 +20,6 @@ __all__ = [
     "MAX_MATCHES",
     "compact",
     "count_matches",
-    "find_ids",
     "index_docs",
     "matching_ids",
     "remove_docs",
@@ -118,13 +117,3 @@ def count_matches(conn: Connection, query: sa.Select[tuple[str]], cap: int) -> i
         return min(int(counted.scalar_one()), cap)
     capped = query.limit(cap).subquery()
     return int(conn.execute(sa.select(sa.func.count()).select_from(capped)).scalar_one())
-
-
-def find_ids(
-    conn: Connection, keyring: Keyring, entity: str, fields: Iterable[str], text: str
-) -> set[str]:
-    """Ids of records holding every word of ``text`` in at least one of ``fields``."""
-    query = matching_ids(keyring, conn.dialect.name, entity, fields, text)
-    if query is None:
-        return set()
-    return {str(r[0]) for r in conn.execute(query.limit(MAX_MATCHES))}

@@ -12,7 +12,17 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 
-__all__ = ["metadata"]
+__all__ = ["codes_column", "codes_from_column", "metadata"]
+
+
+def codes_column(codes: list[str]) -> str:
+    """Store a list of codes as ``,a,b,`` so ``LIKE '%,a,%'`` matches exactly one code."""
+    return "," + ",".join(codes) + "," if codes else ""
+
+
+def codes_from_column(value: str | None) -> list[str]:
+    return [code for code in (value or "").split(",") if code]
+
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
