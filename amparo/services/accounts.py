@@ -60,7 +60,9 @@ GENERIC_FAILURE = "invalid username or password"
 GENERIC_CODE_FAILURE = "invalid code"
 TOKEN_PREFIX = "amp_"  # noqa: S105 (a marker that helps secret scanners, not a secret)
 TOKEN_BYTES = 32  # random bytes per API token: 256 bits
-TOKEN_SCOPES = ("read", "write", "admin")
+# Ordered: each scope holds the ones before it. "export" tokens may also export without an
+# interactive re-authentication (see Actor.standing_reauth); "admin" is for admin users only.
+TOKEN_SCOPES = ("read", "write", "export", "admin")
 MAX_TOKEN_DAYS = 365  # a script token lives at most a year; rotating it is the point
 MAX_DISPLAY_NAME = 200  # characters
 _USERNAME = re.compile(r"^[\w.@+-]{2,80}$")  # after case folding; 80 = the column's width

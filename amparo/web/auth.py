@@ -20,7 +20,7 @@ name field.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -35,6 +35,7 @@ from amparo.services.accounts import (
     AUTHENTICATED,
     NEEDS_ENROLMENT,
     THROTTLED,
+    TOKEN_SCOPES,
     TokenPrincipal,
     normalise_username,
 )
@@ -101,11 +102,10 @@ class RequestContext:
     token: TokenPrincipal | None = None
 
     def has_scope(self, scope: str) -> bool:
-        """Sessions hold every scope; tokens: read < write < admin."""
+        """Sessions hold every scope; tokens: read < write < export < admin."""
         if self.token is None:
             return True
-        order = ("read", "write", "admin")
-        return order.index(self.token.scope) >= order.index(scope)
+        return TOKEN_SCOPES.index(self.token.scope) >= TOKEN_SCOPES.index(scope)
 
 
 class WebAuth:
@@ -209,7 +209,10 @@ def _address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _view(auth: WebAuth, user_id: str, username: str, *, reauthenticated_at: Any = None) -> Any:
+def _view(
+    auth: WebAuth, user_id: str, username: str, *, reauthenticated_at: Any = None,
+    standing_reauth: frozenset[str] = frozenset(),
+) -> Any:  # fmt: skip
     with auth.registry.store.read() as conn:
         try:
             actor = actor_for_user(
@@ -217,6 +220,8 @@ def _view(auth: WebAuth, user_id: str, username: str, *, reauthenticated_at: Any
             )
         except NotFound:
             raise NotSignedIn from None
+    if standing_reauth:
+        actor = replace(actor, standing_reauth=standing_reauth)
     return auth.registry.acting_as(actor, f"user:{username}")
 
 
@@ -233,7 +238,13 @@ async def current_user(request: Request) -> RequestContext:
             raise NotSignedIn
         if request.method not in SAFE_METHODS and principal.scope == "read":
             raise ScopeRefused
-        view = _view(auth, principal.user_id, principal.username)  # tokens never re-authenticate
+        # Tokens never re-authenticate; one made for exports stands in for it there only.
+        standing = (
+            frozenset({"export"})
+            if TOKEN_SCOPES.index(principal.scope) >= TOKEN_SCOPES.index("export")
+            else frozenset()
+        )
+        view = _view(auth, principal.user_id, principal.username, standing_reauth=standing)
         return RequestContext(
             user_id=principal.user_id, username=principal.username, role=principal.role,
             registry=view, csrf="", token=principal,
