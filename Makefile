@@ -55,6 +55,8 @@ docs: $(VENV)/.dev
 	$(BIN)/python -m amparo.domain.vocabularies > docs/vocabularies.md
 	$(BIN)/python -m amparo.cli.reference > docs/cli.md
 	$(BIN)/python -m amparo.security.permissions > docs/permissions.md
+	$(BIN)/python -m amparo.audit docs/audit.md
+	$(BIN)/python -m amparo.web.api.reference docs/api.md
 
 lock: $(BIN)/python
 	$(BIN)/pip install --quiet uv

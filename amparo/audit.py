@@ -54,6 +54,8 @@ ACTIONS: dict[str, str] = {
     "incident.read": "One incident was shown in full.",
     "incident.diff": "Two versions of an incident were compared field by field.",
     "incident.list": "Incidents were listed or searched (detail: count, filter names used).",
+    "case.list": "Cases the actor is a member of were listed, with their titles (detail: count).",
+    "incident.export": "Incidents left the vault in full (detail: count, format, filter names).",
     "defender.create": "A defender profile was created.",
     "defender.amend": "Fields of a profile were changed (detail: field names, new version).",
     "defender.delete": "A profile was removed (its sealed history remains).",
@@ -141,11 +143,18 @@ def _detail(detail: str | Mapping[str, object]) -> str:
     return encode_field(" ".join(parts))
 
 
+PAGING = frozenset({"limit", "offset", "after", "sort"})  # how a list is read, not what
+
+
 def filter_names(query: object) -> list[str]:
     """The names of the filters a query used: their values (a name searched for) may be
     sensitive, so only the names go into ``detail``."""
     fields = getattr(query, "__dict__", {})
-    return sorted(k for k, v in fields.items() if v not in (None, False, 0, ""))
+    defaults = {name: f.default for name, f in getattr(query, "__dataclass_fields__", {}).items()}
+    return sorted(
+        k for k, v in fields.items()
+        if v not in (None, False, 0, "") and v != defaults.get(k) and k not in PAGING
+    )  # fmt: skip
 
 
 def _iso(at: datetime) -> str:
@@ -487,5 +496,20 @@ def render_actions() -> str:
     return "\n".join(lines) + "\n"
 
 
-if __name__ == "__main__":  # pragma: no cover - `python -m amparo.audit`
-    print(render_actions(), end="")
+def rewrite_actions_table(text: str) -> str:
+    """``text`` (docs/audit.md) with its action table replaced by the current one."""
+    start = text.index("| Action | Meaning |")
+    end = text.find("\n\n", start)
+    end = len(text) if end == -1 else end + 1
+    return text[:start] + render_actions() + text[end:]
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m amparo.audit [docs/audit.md]`
+    import sys
+    from pathlib import Path
+
+    if len(sys.argv) > 1:
+        page = Path(sys.argv[1])
+        page.write_text(rewrite_actions_table(page.read_text("utf-8")), encoding="utf-8")
+    else:
+        print(render_actions(), end="")

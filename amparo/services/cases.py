@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -57,6 +58,21 @@ class CaseService:
             conn.execute(sa.insert(schema.case_grants), grants)
         return str(row["id"])
 
+    def open(self, title: str | None = None) -> CaseSummary:
+        """Like ``create``, returning the new case's summary (the creator's grant is new, so
+        this request's actor could not read it back yet)."""
+        self.r.require("create", Resource("registry"))
+        row = self.new_case_row(title)
+        with self.r.store.write() as conn:
+            conn.execute(sa.insert(schema.cases), [row])
+            grants = self.r.grant_rows_for_new_case(str(row["id"]))
+            if grants:
+                conn.execute(sa.insert(schema.case_grants), grants)
+        return CaseSummary(
+            id=str(row["id"]), title=title, status="open", created_at=utc(row["created_at"]),
+            shredded=False,
+        )  # fmt: skip
+
     def new_case_row(self, title: str | None = None) -> dict[str, Any]:
         """A new case with a fresh data key, as a row to insert (the key stays cached)."""
         if title is not None and len(title) > 300:
@@ -90,6 +106,49 @@ class CaseService:
             created_at=utc(row.created_at),
             shredded=row.shredded_at is not None,
         )
+
+    def list(
+        self, *, after: str | None = None, limit: int = 50
+    ) -> builtins.list[tuple[CaseSummary, int, int, str | None]]:
+        """Cases the actor is a member of, oldest first: (summary, incidents, defenders, grant).
+
+        Keyset-paged by id (ids are time-ordered). Titles are identities: members only.
+        """
+        c = schema.cases
+        stmt = sa.select(c).order_by(c.c.id).limit(limit)
+        visible = self.r.visible_cases()
+        if visible is not None:
+            if not visible:
+                return []
+            stmt = stmt.where(c.c.id.in_(visible))
+        if after is not None:
+            stmt = stmt.where(c.c.id > after)
+        out = []
+        with self.r.store.read() as conn:
+            rows = conn.execute(stmt).all()
+            counts = _record_counts(conn, [row.id for row in rows])
+            for row in rows:
+                title = None
+                if row.shredded_at is None and row.title_ct is not None:
+                    title = sealer_for(conn, self.r.keyring, row.id).open(
+                        "cases", row.id, "title", 0, row.title_ct
+                    )
+                summary = CaseSummary(
+                    id=row.id, title=title, status=row.status, created_at=utc(row.created_at),
+                    shredded=row.shredded_at is not None,
+                )  # fmt: skip
+                level = self.r.principal.grants.get(row.id)
+                out.append((summary, counts[row.id][0], counts[row.id][1], level))
+        with self.r.store.write() as conn:
+            self.r.audit.record(conn, "case.list", object_type="case", detail={"count": len(out)})
+        return out
+
+    def overview(self, case_id: str) -> tuple[CaseSummary, int, int, str | None]:
+        """A case with its numbers of incidents and defenders and the actor's grant."""
+        summary = self.get(case_id)
+        with self.r.store.read() as conn:
+            counts = _record_counts(conn, [case_id])[case_id]
+        return summary, counts[0], counts[1], self.r.principal.grants.get(case_id)
 
     def shred(self, case_id: str) -> ShredReport:
         """Delete every record of the case and destroy its key. Irreversible by design."""
@@ -198,6 +257,19 @@ def _delete_incidents(conn: Connection, incident_ids: list[str]) -> None:
             )
         )
         conn.execute(sa.delete(s.incidents).where(s.incidents.c.id.in_(chunk)))
+
+
+def _record_counts(conn: Connection, case_ids: list[str]) -> dict[str, list[int]]:
+    """case id -> [incidents, defenders]."""
+    counts: dict[str, list[int]] = {case_id: [0, 0] for case_id in case_ids}
+    for position, table in enumerate((schema.incidents, schema.defenders)):
+        for case_id, n in conn.execute(
+            sa.select(table.c.case_id, sa.func.count())
+            .where(table.c.case_id.in_(case_ids))
+            .group_by(table.c.case_id)
+        ):
+            counts[case_id][position] = n
+    return counts
 
 
 def _chunks(items: list[str], size: int = 500) -> list[list[str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -15,6 +16,7 @@ from amparo.domain.models import CloseParty, Consent, Defender, parse_defender
 from amparo.errors import Conflict, Forbidden, NotFound, ValidationError
 from amparo.security.permissions import Resource
 from amparo.services.lookup import resolve_prefix
+from amparo.services.paging import apply_sort, parse_sort
 from amparo.services.sealing import CaseSealer, sealer_for
 from amparo.services.search_index import (
     index_docs,
@@ -34,6 +36,11 @@ __all__ = ["DefenderFilter", "DefenderService", "DefenderSummary"]
 
 D = schema.defenders
 ENTITY = "defender"
+SORTS: dict[str, sa.ColumnElement[Any]] = {
+    "created": D.c.id,  # ids are time-ordered
+    "country": D.c.country,
+    "updated": D.c.updated_at,
+}
 SEARCH_FIELDS = ("display_name", "legal_name", "aliases", "organisations", "notes", "close")
 
 
@@ -49,6 +56,8 @@ class DefenderFilter:
     include_merged: bool = False
     limit: int | None = None
     offset: int = 0
+    sort: str = "created"  # a key of SORTS, '-' for descending
+    after: tuple[str | None, str] | None = None  # keyset: (sort value, id) of the last row seen
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,7 @@ class DefenderSummary:
     region: str | None
     sectors: builtins.list[str] = field(default_factory=list)
     merged_into: str | None = None
+    sort_value: str | None = field(default=None, compare=False, repr=False)  # for cursors
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -273,10 +283,13 @@ class DefenderService:
         return out
 
     def _list(self, q: DefenderFilter) -> builtins.list[DefenderSummary]:
-        stmt = sa.select(
+        sort_name, descending = parse_sort(q.sort, SORTS)
+        stmt: sa.Select[Any] = sa.select(
             D.c.id, D.c.case_id, D.c.kind, D.c.display_name_ct, D.c.version, D.c.gender_identity,
             D.c.country, D.c.region, D.c.sectors, D.c.merged_into,
-        ).order_by(D.c.id)  # fmt: skip
+            SORTS[sort_name].label("sort_value"),
+        )  # fmt: skip
+        stmt = apply_sort(stmt, SORTS[sort_name], D.c.id, descending, q.after)
         if not q.include_merged:
             stmt = stmt.where(D.c.merged_into.is_(None))
         if q.country:
@@ -323,6 +336,13 @@ class DefenderService:
                         region=row.region,
                         sectors=schema.codes_from_column(row.sectors),
                         merged_into=row.merged_into,
+                        sort_value=None
+                        if row.sort_value is None
+                        else (
+                            row.sort_value.isoformat()
+                            if isinstance(row.sort_value, datetime)
+                            else str(row.sort_value)
+                        ),
                     )
                 )
         return out

@@ -8,9 +8,9 @@ import hmac
 import queue
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -40,6 +40,7 @@ from amparo.security.permissions import Resource
 from amparo.services.bulk_import import PARALLEL_THRESHOLD, import_in_parallel
 from amparo.services.cases import _delete_incidents
 from amparo.services.lookup import resolve_prefix
+from amparo.services.paging import apply_sort, parse_sort
 from amparo.services.sealing import CaseSealer, sealer_for
 from amparo.services.search_index import (
     count_matches,
@@ -91,6 +92,16 @@ class IncidentFilter:
     text: str | None = None
     limit: int | None = None
     offset: int = 0
+    sort: str = "-date"  # a key of SORTS, '-' for descending
+    after: tuple[str | None, str] | None = None  # keyset: (sort value, id) of the last row seen
+
+
+SORTS: dict[str, sa.ColumnElement[Any]] = {
+    "date": I.c.date_start,
+    "country": I.c.country,
+    "created": I.c.created_at,
+    "updated": I.c.updated_at,
+}
 
 
 @dataclass(frozen=True)
@@ -104,6 +115,7 @@ class IncidentSummary:
     region: str | None
     violation_status: str
     act_types: builtins.list[str] = field(default_factory=list)
+    sort_value: str | None = field(default=None, compare=False, repr=False)  # for cursors
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -455,6 +467,34 @@ class IncidentService:
             for r in rows
         ]
 
+    def export(
+        self, query: IncidentFilter | None = None, *, fmt: str = "jsonl"
+    ) -> Iterator[Incident]:
+        """Every incident the filter selects, in full, for leaving the vault.
+
+        The actor needs ``export`` on every case involved (checked before anything is read);
+        one audit entry names the count, format and filter names. Records are loaded a batch
+        at a time so an export of the whole registry does not sit in memory at once.
+        """
+        q = replace(query or IncidentFilter(), limit=None, offset=0, after=None)
+        ids = [(s.id, s.case_id) for s in self._list(q)]
+        for case_id in sorted({case for _, case in ids}):
+            self.r.require_in_case("export", "case", case_id, case_id)
+        with self.r.store.write() as conn:
+            self.r.audit.record(
+                conn, "incident.export", object_type=ENTITY,
+                detail={"count": len(ids), "format": fmt, "filters": filter_names(q)},
+            )  # fmt: skip
+        return self._export_batches([incident_id for incident_id, _ in ids])
+
+    def _export_batches(self, ids: Sequence[str]) -> Iterator[Incident]:
+        for start in range(0, len(ids), BATCH):
+            with self.r.store.read() as conn:
+                batch = [
+                    self._load(conn, incident_id) for incident_id in ids[start : start + BATCH]
+                ]
+            yield from batch
+
     def _require(self, incident: Incident, action: str) -> None:
         assert incident.id and incident.case_id
         self.r.require_in_case(action, ENTITY, incident.id, incident.case_id)
@@ -491,7 +531,9 @@ class IncidentService:
         return out
 
     def _list(self, q: IncidentFilter) -> builtins.list[IncidentSummary]:
-        stmt = _filtered(q)
+        sort_name, descending = parse_sort(q.sort, SORTS)
+        sort_column = SORTS[sort_name]
+        stmt = _filtered(q).add_columns(sort_column.label("sort_value"))
         visible = self.r.visible_cases()
         if visible is not None:  # need-to-know: only cases the principal is a member of
             if not visible:
@@ -521,7 +563,7 @@ class IncidentService:
                     stmt = stmt.where(I.c.id.in_(ids))
                 else:
                     stmt = stmt.where(I.c.id.in_(matches))
-            stmt = stmt.order_by(I.c.date_start.desc(), I.c.id.desc())
+            stmt = apply_sort(stmt, sort_column, I.c.id, descending, q.after)
             if q.limit is not None:
                 stmt = stmt.limit(q.limit).offset(q.offset)
             rows = conn.execute(stmt).all()
@@ -550,6 +592,7 @@ class IncidentService:
                         region=r.region,
                         violation_status=r.violation_status,
                         act_types=act_types.get(r.id, []),
+                        sort_value=_sort_text(r.sort_value),
                     )
                 )
         return out
@@ -860,6 +903,16 @@ def _pseudonym(key: bytes, prefix: str, record_id: str | None) -> str | None:
     if record_id is None:
         return None
     return f"{prefix}-{hmac.new(key, record_id.encode(), hashlib.sha256).hexdigest()[:12]}"
+
+
+def _sort_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
 
 
 def _filtered(q: IncidentFilter) -> sa.Select[Any]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from amparo.errors import ValidationError
+from amparo.services.csv_safety import unescape_cell
 
 __all__ = ["CSV_COLUMNS", "read_records"]
 
@@ -101,7 +102,8 @@ def _csv_records(path: Path, text: str) -> Iterator[Mapping[str, Any]]:
 def csv_row_to_record(row: Mapping[str, str | None]) -> dict[str, Any]:
     def get(key: str) -> str | None:
         value = row.get(key)
-        return value if value not in (None, "") else None
+        # Amparo's own CSV quotes formula-like cells; a file it wrote reads back unchanged.
+        return unescape_cell(value) if value else None
 
     record: dict[str, Any] = {k: get(k) for k in CSV_INCIDENT_COLUMNS if get(k) is not None}
     act_base: dict[str, Any] = {

@@ -13,15 +13,17 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from amparo import __version__
-from amparo.errors import Forbidden, ValidationError
+from amparo.errors import AmparoError, ValidationError
 from amparo.security.permissions import Resource
-from amparo.store import schema
+from amparo.web.api import api_router, openapi_document
+from amparo.web.api.overview import aggregate_counts
 from amparo.web.auth import (
     SAFE_METHODS,
     CsrfRejected,
@@ -32,14 +34,20 @@ from amparo.web.auth import (
     current_user,
 )
 from amparo.web.auth import router as auth_router
+from amparo.web.limits import BodyLimits, BodyRejected, body_rejected
+from amparo.web.problems import (
+    PROBLEM_TYPES,
+    from_amparo_error,
+    from_request_validation,
+    problem,
+)
 from amparo.web.sessions import DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, SessionStore
 
 if TYPE_CHECKING:
     from amparo.registry import Registry
 
-__all__ = ["SECURITY_HEADERS", "SMALL_COUNT", "create_app"]
+__all__ = ["SECURITY_HEADERS", "create_app"]
 
-SMALL_COUNT = 5  # counts below this are shown as "<5": small groups can point at a person
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; "
@@ -50,12 +58,9 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
     "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",  # no other site may embed our responses
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
-
-
-def _suppress(count: int) -> int | str:
-    return count if count >= SMALL_COUNT else f"<{SMALL_COUNT}"
 
 
 def _is_api(request: Request) -> bool:
@@ -102,13 +107,16 @@ def create_app(
     auth = WebAuth(registry, sessions, secure_cookies=secure_cookies, templates=env)
     app.state.auth = auth
     app.state.sessions = sessions
+    # Added before security_headers, so it runs inside it and its refusals get the headers.
+    app.add_middleware(BodyLimits)
+    app.add_exception_handler(BodyRejected, body_rejected)
 
     @app.middleware("http")
     async def security_headers(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         if request.method not in SAFE_METHODS and _cross_site(request):
-            response: Response = PlainTextResponse("cross-site request refused", 403)
+            response: Response = refuse(request, "cross-site request refused")
         else:
             response = await call_next(request)
         for key, value in SECURITY_HEADERS.items():
@@ -118,14 +126,14 @@ def create_app(
     @app.exception_handler(NotSignedIn)
     async def not_signed_in(request: Request, exc: NotSignedIn) -> Response:
         if _is_api(request):
-            return JSONResponse({"detail": "sign-in required"}, 401,
-                                headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
+            return problem("unauthenticated", "sign in or send an API token",
+                           headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
         return RedirectResponse("/login", status_code=303)
 
-    def refuse(request: Request, message: str, status: int = 403) -> Response:
+    def refuse(request: Request, message: str, slug: str = "forbidden") -> Response:
         if _is_api(request):
-            return JSONResponse({"detail": message}, status)
-        return PlainTextResponse(message, status)
+            return problem(slug, message)
+        return PlainTextResponse(message, PROBLEM_TYPES[slug][0])
 
     @app.exception_handler(CsrfRejected)
     async def csrf_rejected(request: Request, exc: CsrfRejected) -> Response:
@@ -135,43 +143,37 @@ def create_app(
     async def scope_refused(request: Request, exc: ScopeRefused) -> Response:
         return refuse(request, "this token's scope does not allow this request")
 
-    @app.exception_handler(Forbidden)
-    async def forbidden(request: Request, exc: Forbidden) -> Response:
-        return refuse(request, str(exc))
+    @app.exception_handler(AmparoError)
+    async def amparo_error(request: Request, exc: AmparoError) -> Response:
+        if _is_api(request):
+            return from_amparo_error(exc)
+        if isinstance(exc, ValidationError):
+            return PlainTextResponse(str(exc), 400)
+        return PlainTextResponse(str(exc), from_amparo_error(exc).status_code)
 
-    @app.exception_handler(ValidationError)
-    async def invalid(request: Request, exc: ValidationError) -> Response:
-        return refuse(request, str(exc), 400)
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        if _is_api(request):
+            return from_request_validation(exc)
+        return PlainTextResponse("invalid request", 400)
 
-    def stats(reg: Registry) -> dict[str, Any]:
-        reg.require("read_aggregates", Resource("registry"))
-        with reg.store.read() as conn:
-            year: sa.ColumnElement[Any] = sa.func.extract("year", schema.incidents.c.date_start)
-            if reg.store.dialect == "sqlite":
-                year = sa.func.strftime("%Y", schema.incidents.c.date_start)
-            by_year = conn.execute(
-                sa.select(year.label("y"), sa.func.count()).group_by("y").order_by("y")
-            ).all()
-            by_act = conn.execute(
-                sa.select(schema.acts.c.act_type, sa.func.count())
-                .group_by(schema.acts.c.act_type)
-                .order_by(schema.acts.c.act_type)
-            ).all()
-            countries = conn.execute(
-                sa.select(sa.func.count(sa.distinct(schema.incidents.c.country)))
-            ).scalar_one()
-        return {
-            "incidents_by_year": {str(int(y)): _suppress(n) for y, n in by_year},
-            "acts_by_type": {code: _suppress(n) for code, n in by_act},
-            "countries": countries,
-            "small_counts_below": SMALL_COUNT,
-        }
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _is_api(request):
+            slug = next(
+                (k for k, (code, _) in PROBLEM_TYPES.items() if code == exc.status_code),
+                "bad-request",
+            )
+            return problem(slug, str(exc.detail), status=exc.status_code,
+                           headers=exc.headers)  # fmt: skip
+        return PlainTextResponse(str(exc.detail), exc.status_code, headers=exc.headers)
 
-    @app.get("/healthz")
+    @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     app.include_router(auth_router)
+    app.include_router(api_router())
 
     # Everything on this router needs a full sign-in; new pages belong here too.
     protected = APIRouter(dependencies=[Depends(current_user)])
@@ -180,28 +182,14 @@ def create_app(
     def openapi() -> dict[str, Any]:
         return app.openapi()
 
-    @protected.get("/api/v1/status")
-    def status(ctx: CurrentUser) -> dict[str, Any]:
-        reg = ctx.registry
-        return {
-            "name": "Amparo",
-            "version": __version__,
-            "demo": reg.is_demo,
-            "database": reg.store.dialect,
-            "incidents": reg.incidents.count(),
-            "defenders": reg.defenders.count(),
-        }
+    app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
 
-    @protected.get("/api/v1/stats")
-    def statistics(ctx: CurrentUser) -> dict[str, Any]:
-        return stats(ctx.registry)
-
-    @protected.get("/", response_class=HTMLResponse)
+    @protected.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(ctx: CurrentUser) -> HTMLResponse:
         reg = ctx.registry
         page: dict[str, Any] = {"aggregates": reg.allowed("read_aggregates", Resource("registry"))}
         if page["aggregates"]:
-            data = stats(reg)
+            data = aggregate_counts(reg)
             labels = reg.vocab["act_types"]
             page.update(
                 incidents=reg.incidents.count(),
