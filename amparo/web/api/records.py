@@ -7,8 +7,6 @@ services, exactly as at the command line.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Any
 
@@ -16,6 +14,7 @@ from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from amparo.errors import ValidationError
+from amparo.services import exports
 from amparo.services.defenders import SORTS as DEFENDER_SORTS
 from amparo.services.defenders import DefenderFilter
 from amparo.services.incidents import SORTS as INCIDENT_SORTS
@@ -69,7 +68,6 @@ IfMatch = Annotated[
     Header(max_length=40, description='The ETag of the version you edited, e.g. "3": a newer '
            "version on the server makes the request fail with 409 instead of overwriting it"),
 ]  # fmt: skip
-EXPORT_FORMATS = ("jsonl", "json")
 
 
 def _etag(version: int) -> str:
@@ -166,48 +164,44 @@ def router() -> APIRouter:
         incident = ctx.registry.incidents.add(data, case_id=case_id)
         return _record_response(incident.to_dict(), None, 201, f"/api/v1/incidents/{incident.id}")
 
-    @api.get("/incidents/export", summary="Export incidents in full",
-             responses={200: {"description": "One incident per line (JSON Lines) or a JSON "
-                              "array", "content": {"application/x-ndjson": {"schema": {
-                                  "type": "string"}}, "application/json": {"schema": {
-                                  "type": "array", "items": {
-                                      "$ref": "#/components/schemas/IncidentOut"}}}}}})  # fmt: skip
+    @api.get(
+        "/incidents/export", summary="Export incidents in full",
+        responses={200: {
+            "description": "JSON Lines (lossless, one incident per line), a JSON array, or "
+            "the flat CSV that `incidents import` reads",
+            "content": {
+                "application/x-ndjson": {"schema": {"type": "string"}},
+                "application/json": {"schema": {
+                    "type": "array", "items": {"$ref": "#/components/schemas/IncidentOut"}}},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        }},
+    )  # fmt: skip
     def export_incidents(
         ctx: CurrentUser,
-        format: Annotated[str, Query(pattern="^(jsonl|json)$")] = "jsonl",
-        country: Country = None,
-        region: Region = None,
-        act_type: Code = None,
-        year: Year = None,
-        date_from: date | None = None, date_to: date | None = None,
+        format: Annotated[str, Query(pattern="^(jsonl|json|csv)$")] = "jsonl",
+        country: Country = None, region: Region = None, act_type: Code = None,
+        year: Year = None, date_from: date | None = None, date_to: date | None = None,
         gender_identity: Code = None, sector: Code = None, perpetrator_type: Code = None,
         modality: Code = None, gender_feature: Code = None, gender_specific: Code = None,
-        case_id: Id = None,
-        defender_id: Id = None,
-        q: Keywords = None,
+        case_id: Id = None, defender_id: Id = None, q: Keywords = None,
     ) -> Response:  # fmt: skip
         """Needs the `export` permission on every case involved: a re-authenticated session,
-        or a token with scope `export`. Audited with the count and the filter names."""
+        or a token with scope `export`. Audited with the count, format and filter names.
+        CSV cells that a spreadsheet would run as formulas are quoted (docs/threat-model.md)."""
         query = _incident_filter(
             country, region, act_type, year, date_from, date_to, gender_identity, sector,
             perpetrator_type, modality, gender_feature, gender_specific, case_id, defender_id,
             q, "-date",
         )  # fmt: skip
         records = ctx.registry.incidents.export(query, fmt=format)
-
-        def lines() -> Iterator[bytes]:
-            for incident in records:
-                yield json.dumps(incident.to_dict(), ensure_ascii=False).encode() + b"\n"
-
-        def array() -> Iterator[bytes]:
-            yield b"["
-            for n, incident in enumerate(records):
-                yield (b"," if n else b"") + json.dumps(incident.to_dict()).encode()
-            yield b"]"
-
-        media = "application/x-ndjson" if format == "jsonl" else "application/json"
+        writer, media = {
+            "jsonl": (exports.json_lines, "application/x-ndjson"),
+            "json": (exports.json_array, "application/json"),
+            "csv": (exports.csv_lines, "text/csv; charset=utf-8"),
+        }[format]
         return StreamingResponse(
-            lines() if format == "jsonl" else array(), media_type=media,
+            (chunk.encode() for chunk in writer(records)), media_type=media,
             headers={"Content-Disposition": f'attachment; filename="incidents.{format}"'},
         )  # fmt: skip
 

@@ -170,3 +170,16 @@ def test_export_with_an_export_token(api: Api, api_as: ApiFactory) -> None:
     case = writer.post("/api/v1/cases", json={}).json()["id"]
     writer.post("/api/v1/incidents", json=incident_body(case_id=case))
     assert writer.get("/api/v1/incidents/export").status_code == 403
+
+
+def test_csv_export_quotes_formulas_and_is_audited(api: Api, registry: Registry) -> None:
+    api.post("/api/v1/incidents", json=incident_body(title="=cmd|' /C calc'!A0"))
+    export = api.get("/api/v1/incidents/export", params={"format": "csv"})
+    assert export.status_code == 200, export.text
+    assert export.headers["content-type"].startswith("text/csv")
+    assert "attachment" in export.headers["content-disposition"]
+    assert "\r\n'=cmd|" in export.text
+    entry = registry.audit.entries(action="incident.export")[-1]
+    assert (
+        entry.actor == "user:coord" and "count=1" in entry.detail and "format=csv" in entry.detail
+    )
