@@ -8,7 +8,7 @@ DEMO_VAULT ?= .demo-vault
 DEMO_PASSPHRASE ?= amparo-demo-passphrase
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint typecheck pytest bench docs lock clean help
+.PHONY: demo test lint typecheck pytest bench docs messages lock clean help
 
 help:
 	@echo "make demo    - create (once) and serve a DEMO vault at http://127.0.0.1:8000"
@@ -57,6 +57,12 @@ docs: $(VENV)/.dev
 	$(BIN)/python -m amparo.security.permissions > docs/permissions.md
 	$(BIN)/python -m amparo.audit docs/audit.md
 	$(BIN)/python -m amparo.web.api.reference docs/api.md
+
+# Re-extract the interface strings; add translations with tools/fill_catalogs.py TABLE.py
+messages: $(VENV)/.dev
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header \
+		-o amparo/web/locale/messages.pot .
+	$(BIN)/python tools/fill_catalogs.py
 
 lock: $(BIN)/python
 	$(BIN)/pip install --quiet uv

@@ -8,6 +8,7 @@ show aggregates with small counts suppressed.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -16,12 +17,14 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.staticfiles import StaticFiles
 
 from amparo import __version__
 from amparo.errors import AmparoError, ValidationError
 from amparo.security.permissions import Resource
+from amparo.web import i18n
 from amparo.web.api import api_router, openapi_document
 from amparo.web.api.overview import aggregate_counts
 from amparo.web.auth import (
@@ -50,7 +53,7 @@ __all__ = ["SECURITY_HEADERS", "create_app"]
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; "
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
@@ -99,12 +102,16 @@ def create_app(
         redoc_url=None,
         openapi_url=None,  # served below, behind sign-in
     )
-    env = Environment(
-        loader=PackageLoader("amparo.web", "templates"),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-    )
+
+    def page_paths() -> frozenset[str]:
+        return frozenset(getattr(route, "path", "") for route in app.routes)
+
+    @functools.cache
+    def environments(lang: str) -> Environment:  # built on first use, per language
+        return i18n.environment(lang, {"nav_paths": page_paths()})
+
     sessions = SessionStore(registry, idle_timeout=idle_timeout, absolute_timeout=absolute_timeout)
-    auth = WebAuth(registry, sessions, secure_cookies=secure_cookies, templates=env)
+    auth = WebAuth(registry, sessions, secure_cookies=secure_cookies, templates=environments)
     app.state.auth = auth
     app.state.sessions = sessions
     # Added before security_headers, so it runs inside it and its refusals get the headers.
@@ -172,6 +179,7 @@ def create_app(
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    app.mount("/static", StaticFiles(packages=[("amparo.web", "static")]), name="static")
     app.include_router(auth_router)
     app.include_router(api_router())
 
@@ -185,7 +193,7 @@ def create_app(
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
 
     @protected.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home(ctx: CurrentUser) -> HTMLResponse:
+    def home(request: Request, ctx: CurrentUser) -> HTMLResponse:
         reg = ctx.registry
         page: dict[str, Any] = {"aggregates": reg.allowed("read_aggregates", Resource("registry"))}
         if page["aggregates"]:
@@ -197,12 +205,12 @@ def create_app(
                 countries=data["countries"],
                 years=data["incidents_by_year"],
                 acts=[
-                    (code, labels.label(code, reg.settings.language), n)
+                    (code, labels.label(code, auth.language(request)), n)
                     for code, n in data["acts_by_type"].items()
                 ],
             )
         return auth.render(
-            "home.html", version=__version__, user=ctx.username, csrf=ctx.csrf, **page
+            request, "home.html", version=__version__, user=ctx.username, csrf=ctx.csrf, **page
         )
 
     app.include_router(protected)

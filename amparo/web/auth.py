@@ -20,6 +20,7 @@ name field.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import parse_qs, urlsplit
@@ -41,6 +42,8 @@ from amparo.services.accounts import (
 )
 from amparo.services.principals import actor_for_user
 from amparo.store import schema
+from amparo.web import i18n
+from amparo.web.i18n import N_
 from amparo.web.sessions import SessionInfo, SessionStore
 
 if TYPE_CHECKING:
@@ -71,7 +74,8 @@ COOKIE_PLAIN = "amparo"  # plain-HTTP loopback (amparo demo / serve on 127.0.0.1
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-PUBLIC_PATHS = frozenset({"/login", "/healthz"})  # everything else needs a full sign-in
+# Everything else needs a full sign-in (the stylesheet and script under /static are public).
+PUBLIC_PATHS = frozenset({"/login", "/healthz", "/language"})
 PARTIAL_PATHS = frozenset({"/enrol", "/verify", "/logout"})  # reachable after the password
 MAX_FORM_BYTES = 16 * 1024  # a sign-in form is a few hundred bytes
 ANONYMOUS = "anonymous"
@@ -113,7 +117,7 @@ class WebAuth:
 
     def __init__(
         self, registry: Registry, sessions: SessionStore, *, secure_cookies: bool,
-        templates: Environment,
+        templates: Callable[[str], Environment],
     ) -> None:  # fmt: skip
         self.registry = registry
         self.sessions = sessions
@@ -156,12 +160,26 @@ class WebAuth:
         request.state.amparo_session = info
         return info
 
-    def render(self, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    def language(self, request: Request) -> str:
+        """The page language: the user's choice, else the cookie, the browser, the default."""
+        chosen: str | None = getattr(request.state, "amparo_language", None)
+        if chosen is None:
+            chosen = i18n.negotiate(
+                user_choice=None, cookie=request.cookies.get(i18n.COOKIE),
+                accept_language=request.headers.get("accept-language"),
+                default=self.registry.settings.language,
+            )  # fmt: skip
+            request.state.amparo_language = chosen
+        return chosen
+
+    def render(
+        self, request: Request, name: str, status_code: int = 200, **context: Any
+    ) -> HTMLResponse:
         context.setdefault("demo", self.registry.is_demo)
-        context.setdefault("lang", self.registry.settings.language)
         context.setdefault("user", None)
         context.setdefault("csrf", "")
-        html = self.templates.get_template(name).render(**context)
+        context.setdefault("path", request.url.path)
+        html = self.templates(self.language(request)).get_template(name).render(**context)
         return HTMLResponse(html, status_code=status_code)
 
     def audit(
@@ -307,7 +325,7 @@ async def login_page(request: Request) -> Response:
     session = await auth.session(request)
     if session is not None and session.mfa_complete:
         return _redirect("/")
-    return auth.render("login.html")
+    return auth.render(request, "login.html")
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -323,10 +341,10 @@ async def login_submit(request: Request) -> Response:
         auth.audit("auth.login_failed", ANONYMOUS,
                    detail=f"attempt={auth.attempt_key(username)} reason={reason}")  # fmt: skip
         if step.status == THROTTLED:
-            busy = auth.render("login.html", 429, error=step.message)
+            busy = auth.render(request, "login.html", 429, error=step.message)
             busy.headers["Retry-After"] = str(step.retry_after_s or 1)
             return busy
-        return auth.render("login.html", 400, error=step.message)
+        return auth.render(request, "login.html", 400, error=step.message)
     secret = auth.sessions.create(
         step.user_id, False, user_epoch=step.session_epoch, replaces=auth.secret(request)
     )
@@ -337,8 +355,9 @@ async def login_submit(request: Request) -> Response:
 
 # -- step 2a: first login, enrol an authenticator ------------------------------------------
 def _enrol_page(
-    auth: WebAuth, session: SessionInfo, status_code: int = 200, error: str | None = None
-) -> Response:
+    request: Request, auth: WebAuth, session: SessionInfo, status_code: int = 200,
+    error: str | None = None,
+) -> Response:  # fmt: skip
     secret = _pending_totp_secret(auth, session.user_id)
     if secret is None:
         secret, _, _ = auth.registry.accounts.begin_totp_enrolment(session.user_id)
@@ -346,7 +365,7 @@ def _enrol_page(
 
     uri = totp.provisioning_uri(secret, session.username)
     return auth.render(
-        "enrol.html", status_code, qr=Markup(totp.qr_svg(uri)),  # noqa: S704 (segno's own SVG)
+        request, "enrol.html", status_code, qr=Markup(totp.qr_svg(uri)),  # noqa: S704 (segno's own SVG)
         secret=secret, error=error, csrf=auth.sessions.csrf_token(session),
     )  # fmt: skip
 
@@ -358,7 +377,7 @@ def enrol_page(request: Request, session: PartialSession) -> Response:
         return _redirect("/")
     if session.mfa_enrolled:
         return _redirect("/verify")
-    return _enrol_page(auth, session)
+    return _enrol_page(request, auth, session)
 
 
 @router.post("/enrol", response_class=HTMLResponse)
@@ -375,8 +394,9 @@ async def enrol_submit(request: Request, session: PartialSession) -> Response:
     except ValidationError:
         auth.audit("auth.second_factor_failed", actor, user_id=session.user_id,
                    detail="during=enrolment")  # fmt: skip
-        return _enrol_page(auth, session, 400, error="That code does not match. Check the "
-                           "time on your phone and enter the code shown now.")  # fmt: skip
+        return _enrol_page(request, auth, session, 400, error=N_(
+            "That code does not match. Check the time on your phone and enter the code shown "
+            "now."))  # fmt: skip
     except Conflict:
         return _redirect("/verify")
     auth.audit("auth.enrol", actor, user_id=session.user_id, detail="factor=totp")
@@ -385,7 +405,7 @@ async def enrol_submit(request: Request, session: PartialSession) -> Response:
     new = auth.sessions.load(secret)
     assert new is not None
     response = auth.render(
-        "recovery_codes.html", codes=codes, user=session.username,
+        request, "recovery_codes.html", codes=codes, user=session.username,
         csrf=auth.sessions.csrf_token(new),
     )  # fmt: skip
     auth.set_cookie(response, secret)
@@ -400,7 +420,7 @@ def verify_page(request: Request, session: PartialSession) -> Response:
         return _redirect("/")
     if not session.mfa_enrolled:
         return _redirect("/enrol")
-    return auth.render("verify.html", csrf=auth.sessions.csrf_token(session))
+    return auth.render(request, "verify.html", csrf=auth.sessions.csrf_token(session))
 
 
 @router.post("/verify", response_class=HTMLResponse)
@@ -415,13 +435,13 @@ async def verify_submit(request: Request, session: PartialSession) -> Response:
     actor = f"user:{session.username}"
     csrf = auth.sessions.csrf_token(session)
     if step.status == THROTTLED:
-        busy = auth.render("verify.html", 429, error=step.message, csrf=csrf)
+        busy = auth.render(request, "verify.html", 429, error=step.message, csrf=csrf)
         busy.headers["Retry-After"] = str(step.retry_after_s or 1)
         return busy
     if step.status != AUTHENTICATED:
         auth.audit("auth.second_factor_failed", actor, user_id=session.user_id,
                    detail="during=login")  # fmt: skip
-        return auth.render("verify.html", 400, error=step.message, csrf=csrf)
+        return auth.render(request, "verify.html", 400, error=step.message, csrf=csrf)
     secret = auth.sessions.create(
         session.user_id, True, user_epoch=step.session_epoch, replaces=auth.secret(request)
     )
@@ -429,6 +449,23 @@ async def verify_submit(request: Request, session: PartialSession) -> Response:
     auth.audit("auth.login", actor, user_id=session.user_id, detail=f"factor={method}")
     response = _redirect("/")
     auth.set_cookie(response, secret)
+    return response
+
+
+# -- the interface language -----------------------------------------------------------------
+@router.post("/language")
+async def choose_language(request: Request) -> Response:
+    """Remembered in a cookie (also before signing in); a cross-site post is refused earlier."""
+    auth = get_auth(request)
+    await auth.session(request)  # a live session must prove its CSRF token
+    fields = await form(request)
+    language = fields.get("language", "")
+    response = _redirect(_safe_next(fields.get("next")))
+    if language in i18n.LANGUAGES:
+        response.set_cookie(
+            i18n.COOKIE, language, max_age=365 * 24 * 3600, path="/",
+            secure=auth.secure_cookies, httponly=True, samesite="strict",
+        )  # fmt: skip
     return response
 
 
@@ -450,7 +487,7 @@ async def logout(request: Request) -> Response:
 @router.get("/reauth", response_class=HTMLResponse)
 def reauth_page(request: Request, ctx: CurrentUser, next: str = "/") -> Response:
     return get_auth(request).render(
-        "reauth.html", user=ctx.username, csrf=ctx.csrf, next=_safe_next(next)
+        request, "reauth.html", user=ctx.username, csrf=ctx.csrf, next=_safe_next(next)
     )
 
 
@@ -471,7 +508,7 @@ async def reauth_submit(request: Request, ctx: CurrentUser) -> Response:
     if step.status != AUTHENTICATED:
         auth.audit(failure, actor, user_id=ctx.user_id, detail="during=reauth")
         status = 429 if step.status == THROTTLED else 400
-        return auth.render("reauth.html", status, user=ctx.username, csrf=ctx.csrf,
+        return auth.render(request, "reauth.html", status, user=ctx.username, csrf=ctx.csrf,
                            next=target, error=step.message)  # fmt: skip
     secret = auth.secret(request)
     assert secret is not None  # current_user accepted this request's session

@@ -97,7 +97,7 @@ def test_demo_banner_only_for_demo_vaults(registry: Registry) -> None:
         html = demo.get("/").text
         assert 'class="demo"' in html
         assert "DEMO — synthetic data" in html
-        assert "<title>Amparo — DEMO</title>" in html
+        assert "<title>Dashboard — Amparo — DEMO</title>" in html
         assert demo.get("/api/v1/status").json()["demo"] is True
 
 
@@ -106,7 +106,7 @@ def test_home_page_language(registry: Registry) -> None:
     registry.settings = dataclasses.replace(registry.settings, language="es")
     with signed_in_client(registry, "ana").client as client:
         html = client.get("/").text
-    assert '<html lang="es">' in html
+    assert "<html lang=\"es\"" in html
     assert "Amenaza de muerte" in html
 
 

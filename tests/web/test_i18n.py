@@ -1,0 +1,78 @@
+"""Interface languages: complete catalogs, negotiation, right-to-left Arabic."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+from fastapi.testclient import TestClient
+
+from amparo.web import i18n
+from tests.web.conftest import Browser
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCALE = ROOT / "amparo" / "web" / "locale"
+
+
+def catalog_ids(path: Path, lang: str | None = None) -> dict[str, str]:
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=lang)
+    return {str(m.id): str(m.string) for m in catalog if m.id}
+
+
+def test_template_is_current(tmp_path: Path) -> None:
+    fresh = tmp_path / "messages.pot"
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
+         "-k", "N_", "--no-location", "--sort-output", "--omit-header", "-o", str(fresh),
+         "."], cwd=ROOT, check=True, capture_output=True,
+    )  # fmt: skip
+    assert set(catalog_ids(fresh)) == set(catalog_ids(LOCALE / "messages.pot")), (
+        "amparo/web/locale/messages.pot is stale: run 'make messages'"
+    )
+
+
+@pytest.mark.parametrize("lang", ["es", "fr", "pt", "ar"])
+def test_every_string_is_translated(lang: str) -> None:
+    wanted = set(catalog_ids(LOCALE / "messages.pot"))
+    have = catalog_ids(LOCALE / lang / "LC_MESSAGES" / "messages.po", lang)
+    missing = sorted(m for m in wanted if not have.get(m))
+    assert not missing, f"{lang}: {len(missing)} untranslated, e.g. {missing[:5]}"
+
+
+def test_negotiation_order() -> None:
+    assert i18n.negotiate(user_choice="fr", cookie="es", accept_language="pt", default="en") == "fr"
+    assert i18n.negotiate(user_choice=None, cookie="es", accept_language="pt", default="en") == "es"
+    browser_order = "de, ar;q=0.5, pt;q=0.9"
+    assert i18n.negotiate(user_choice=None, cookie=None, accept_language=browser_order,
+                          default="en") == "pt"  # fmt: skip
+    assert i18n.negotiate(user_choice="xx", cookie="zz", accept_language="", default="es") == "es"
+
+
+def test_login_page_in_the_browsers_language_and_arabic_right_to_left(browser: Browser) -> None:
+    spanish = browser.client.get("/login", headers={"Accept-Language": "es-CO,es;q=0.9"})
+    assert "Iniciar sesión" in spanish.text and '<html lang="es" dir="ltr">' in spanish.text
+    chosen = browser.client.post("/language", data={"language": "ar", "next": "/login"},
+                                 follow_redirects=False)  # fmt: skip
+    assert chosen.status_code == 303 and chosen.headers["location"] == "/login"
+    arabic = browser.client.get("/login")
+    assert '<html lang="ar" dir="rtl">' in arabic.text
+    assert "تسجيل الدخول" in arabic.text
+
+
+def test_signed_in_pages_follow_the_choice(client: TestClient, signed_in: Browser) -> None:
+    client.post("/language", data={"language": "es", "csrf": signed_in.csrf})
+    page = client.get("/")
+    assert "Panel" in page.text and "Cerrar sesión" in page.text
+    refused = client.post("/language", data={"language": "fr"})  # no CSRF token
+    assert refused.status_code == 403
+
+
+def test_static_assets_are_served_without_sign_in(browser: Browser) -> None:
+    css = browser.client.get("/static/amparo.css")
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    assert browser.client.get("/static/amparo.js").status_code == 200
+    assert browser.client.get("/static/../auth.py").status_code == 404
