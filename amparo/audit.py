@@ -52,6 +52,7 @@ ACTIONS: dict[str, str] = {
     "incident.delete": "An incident was removed (its sealed history remains).",
     "incident.restore": "An earlier version of an incident was made current again.",
     "incident.read": "One incident was shown in full.",
+    "incident.reveal": "The confidential fields of an incident were revealed on screen.",
     "incident.diff": "Two versions of an incident were compared field by field.",
     "incident.list": "Incidents were listed or searched (detail: count, filter names used).",
     "case.list": "Cases the actor is a member of were listed, with their titles (detail: count).",
@@ -95,10 +96,23 @@ ACTIONS: dict[str, str] = {
     "group.remove_member": "An account left a group (detail: user id).",
     "grant.add": "Access to a case was granted or changed (detail: principal, level).",
     "grant.revoke": "Access to a case was revoked (detail: principal, former level).",
+    "evidence.add": "An evidence file or capture was stored: original sealed, shared copy made "
+    "(detail: case, incident, kind, sniffed type, shared-copy status).",
+    "evidence.read": "An evidence item's description (name, hashes, URL) was shown.",
+    "evidence.list": "Evidence items were listed with their names (detail: count, filters).",
+    "evidence.custody": "An evidence item's chain of custody was shown (detail: entries).",
+    "evidence.read_shared": "The shared copy (metadata removed) of an evidence item was read.",
+    "evidence.read_original": "The original of an evidence item, metadata and all, was read.",
+    "evidence.export": "A copy of an evidence item was written out of the vault (detail: which "
+    "copy).",
+    "evidence.verify": "An evidence item's copies were re-hashed against intake and its custody "
+    "chain checked (detail: result).",
 }
 READ_ACTIONS = frozenset(
-    {"incident.read", "incident.diff", "defender.read", "defender.diff", "file.info", "file.read"}
-)
+    {"incident.read", "incident.reveal", "incident.diff", "defender.read", "defender.diff",
+     "file.info", "file.read",
+     "evidence.read", "evidence.read_shared", "evidence.read_original", "evidence.export"}
+)  # fmt: skip
 CHECKPOINT_FORMAT = "amparo-audit-checkpoint/1"
 ZERO_HASH = b"\x00" * 32
 HEAD_KEY = "audit_head"

@@ -17,6 +17,7 @@ from amparo.security.permissions import OPERATOR, Actor, Resource, allowed
 from amparo.services.accounts import AccountService
 from amparo.services.cases import CaseService
 from amparo.services.defenders import DefenderService
+from amparo.services.evidence import EvidenceService
 from amparo.services.files import FileStore
 from amparo.services.grants import GrantService
 from amparo.services.incidents import IncidentService
@@ -173,6 +174,10 @@ class Registry:
     @cached_property
     def files(self) -> FileStore:
         return FileStore(self)
+
+    @cached_property
+    def evidence(self) -> EvidenceService:
+        return EvidenceService(self)
 
     @cached_property
     def accounts(self) -> AccountService:

@@ -29,6 +29,7 @@ from amparo.store.engine import Store
 from amparo.vault import init_vault
 from tests import factories
 from tests.conftest import CHEAP_KDF, PASSPHRASE
+from tests.evidence import samples
 
 L = schema.audit_log
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -477,6 +478,12 @@ def _import_file(s: dict[str, Any]) -> str:
     return str(path)
 
 
+def _evidence_file(s: dict[str, Any], name: str, data: bytes) -> str:
+    path = Path(s["tmp"]) / name
+    path.write_bytes(data)
+    return str(path)
+
+
 NEW = "Zqxcanary new passphrase"
 NEWER = "Zqxcanary newer passphrase"
 PASSWORD = "Zqxcanary account password"
@@ -581,6 +588,46 @@ STEPS = [
         object_key="i1",
     ),
     Step("incidents import", lambda s: ["incidents", "import", _import_file(s)], "incident.create"),
+    Step(
+        "evidence add",
+        lambda s: [
+            "evidence", "add", _evidence_file(s, "Zqxcanaryfile.jpg", samples.jpeg()),
+            "--incident", s["i1"], "--description", "Zqxcanarydescription",
+        ],
+        "evidence.add",
+        keep="e1",
+        kept=_first_word,
+        object_key="e1",
+    ),
+    Step(
+        "evidence capture",
+        lambda s: [
+            "evidence", "capture", _evidence_file(s, "Zqxcanarypage.html", b"<html>x</html>"),
+            "--incident", s["i1"], "--url", "https://zqxcanary.example/p",
+            "--captured-at", "2020-01-01T00:00:00", "--note", "Zqxcanarynote",
+        ],
+        "evidence.add",
+    ),
+    Step("evidence list", lambda s: ["evidence", "list"], "evidence.list"),
+    Step("evidence show", lambda s: ["evidence", "show", s["e1"]], "evidence.read",
+         object_key="e1"),
+    Step("evidence custody", lambda s: ["evidence", "custody", s["e1"]], "evidence.custody",
+         object_key="e1"),
+    Step(
+        "evidence export-shared",
+        lambda s: ["evidence", "export-shared", s["e1"], "--out", str(Path(s["tmp"]) / "s.jpg")],
+        "evidence.export",
+        object_key="e1",
+    ),
+    Step(
+        "evidence export-original",
+        lambda s: ["evidence", "export-original", s["e1"], "--out",
+                   str(Path(s["tmp"]) / "o.jpg")],
+        "evidence.export",
+        object_key="e1",
+    ),
+    Step("evidence verify", lambda s: ["evidence", "verify", s["e1"]], "evidence.verify",
+         object_key="e1"),
     Step(
         "users add",
         lambda s: [

@@ -10,6 +10,7 @@ from amparo import __version__
 from amparo.cli.audit import audit
 from amparo.cli.context import handle_errors, open_registry, vault_option
 from amparo.cli.defenders import defenders
+from amparo.cli.evidence import evidence
 from amparo.cli.groups import groups
 from amparo.cli.incidents import incidents
 from amparo.cli.tokens import tokens
@@ -67,6 +68,7 @@ cli.add_command(serve)
 cli.add_command(vault)
 cli.add_command(incidents)
 cli.add_command(defenders)
+cli.add_command(evidence)
 cli.add_command(users)
 cli.add_command(tokens)
 cli.add_command(groups)

@@ -39,6 +39,7 @@ class ShredReport:
     defenders: int
     versions: int
     files: int
+    evidence: int = 0
 
 
 class CaseService:
@@ -188,6 +189,11 @@ class CaseService:
                     sa.select(s.attachments.c.id).where(s.attachments.c.case_id == case_id)
                 )
             ]
+            evidence_blobs = conn.execute(
+                sa.select(s.evidence.c.original_blob, s.evidence.c.shared_blob).where(
+                    s.evidence.c.case_id == case_id
+                )
+            ).all()
             remove_docs(conn, sorted(set(incident_ids + defender_ids + versioned_ids)))
             for chunk in _chunks(defender_ids):
                 # Acts in other cases keep the act, lose the link to a person who is gone.
@@ -220,6 +226,8 @@ class CaseService:
                 sa.delete(s.record_versions).where(s.record_versions.c.case_id == case_id)
             ).rowcount
             conn.execute(sa.delete(s.attachments).where(s.attachments.c.case_id == case_id))
+            conn.execute(sa.delete(s.custody_log).where(s.custody_log.c.case_id == case_id))
+            conn.execute(sa.delete(s.evidence).where(s.evidence.c.case_id == case_id))
             conn.execute(sa.delete(s.case_grants).where(s.case_grants.c.case_id == case_id))
             conn.execute(
                 sa.update(s.cases)
@@ -235,13 +243,19 @@ class CaseService:
             self.r.audit.record(
                 conn, "case.shred", object_type="case", object_id=case_id,
                 detail={"incidents": len(incident_ids), "defenders": len(defender_ids),
-                        "versions": versions, "files": len(file_ids)},
+                        "versions": versions, "files": len(file_ids),
+                        "evidence": len(evidence_blobs)},
             )  # fmt: skip
         self.r.keyring.forget_case_key(case_id)
         for file_id in file_ids:
             self.r.files.remove_blob(file_id)
+        for blobs in evidence_blobs:
+            for blob_id in blobs:
+                if blob_id is not None:
+                    self.r.files.remove_blob(blob_id)
         self.r.store.checkpoint()
-        return ShredReport(case_id, len(incident_ids), len(defender_ids), versions, len(file_ids))
+        return ShredReport(case_id, len(incident_ids), len(defender_ids), versions,
+                           len(file_ids), len(evidence_blobs))  # fmt: skip
 
 
 def _delete_incidents(conn: Connection, incident_ids: list[str]) -> None:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from amparo.errors import IntegrityError, NotFound, ValidationError
 from amparo.security.keyfile import write_atomically
-from amparo.services.sealing import sealer_for
+from amparo.services.sealing import CaseSealer, sealer_for
 from amparo.store import schema
 
 if TYPE_CHECKING:
@@ -124,6 +124,21 @@ class FileStore:
         with self.r.store.write() as conn:
             self.r.audit.record(conn, "file.read", object_type="file", object_id=file_id)
         return data
+
+    # -- blobs for other services (evidence): no row, no audit; the caller records both ----
+    def put_blob(self, sealer: CaseSealer, blob_id: str, aad: tuple[str, ...], data: bytes) -> None:
+        """Write ``data`` sealed under ``aad`` (which should name the record and the role of
+        the blob, so that a blob swapped with another fails to open) as ``blob_id``."""
+        path = self._path(blob_id)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        write_atomically(path, sealer.seal_bytes(aad, data))
+
+    def open_blob(self, sealer: CaseSealer, blob_id: str, aad: tuple[str, ...]) -> bytes:
+        try:
+            blob = self._path(blob_id).read_bytes()
+        except FileNotFoundError:
+            raise IntegrityError(f"file {blob_id} is missing from the store") from None
+        return sealer.open_bytes(aad, blob)
 
     def remove_blob(self, file_id: str) -> None:
         path = self._path(file_id)

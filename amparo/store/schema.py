@@ -428,3 +428,50 @@ sessions = sa.Table(
     sa.Column("last_seen_at", UTC, nullable=False),
     sa.Column("reauthenticated_at", UTC, nullable=True),
 )
+
+# -- evidence files and their chain of custody (issue 4) ------------------------------------
+
+evidence = sa.Table(
+    "evidence",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("case_id", ID, sa.ForeignKey("cases.id"), nullable=False, index=True),
+    sa.Column("incident_id", ID, nullable=True, index=True),  # survives incident deletion
+    sa.Column("kind", CODE, nullable=False),  # file | capture
+    sa.Column("name_ct", CT, nullable=False),
+    sa.Column("description_ct", CT, nullable=True),
+    sa.Column("url_ct", CT, nullable=True),  # captures: the address as the user gave it
+    sa.Column("captured_at", UTC, nullable=True),  # captures: when, as the user gave it
+    # Sniffed from the bytes, never the client's word.
+    sa.Column("media_type", sa.String(120), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("sha256_ct", CT, nullable=False),  # sealed like attachments.sha256_ct
+    sa.Column("original_blob", ID, nullable=False),  # generated file name, never the upload's
+    sa.Column("shared_status", CODE, nullable=False),  # stripped | kept | none
+    sa.Column("shared_media_type", sa.String(120), nullable=True),
+    sa.Column("shared_size", sa.BigInteger, nullable=True),
+    sa.Column("shared_sha256_ct", CT, nullable=True),
+    sa.Column("shared_blob", ID, nullable=True),  # NULL when the copy equals the original
+    sa.Column("removed_ct", CT, nullable=True),  # what the shared copy lost (JSON list)
+    sa.Column("created_at", UTC, nullable=False),
+    sa.Column("created_by", sa.String(80), nullable=False),
+)
+
+# Append-only: the service has no update or delete (only shredding a case removes rows).
+custody_log = sa.Table(
+    "custody_log",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("evidence_id", ID, sa.ForeignKey("evidence.id"), nullable=False),
+    sa.Column("case_id", ID, sa.ForeignKey("cases.id"), nullable=False, index=True),
+    sa.Column("seq", sa.Integer, nullable=False),  # 1, 2, 3 ... per evidence item
+    sa.Column("at", UTC, nullable=False),
+    sa.Column("actor", sa.String(120), nullable=False),
+    sa.Column("event", CODE, nullable=False),
+    sa.Column("sha256_ct", CT, nullable=True),
+    sa.Column("shared_sha256_ct", CT, nullable=True),
+    sa.Column("detail", sa.String(200), nullable=False),  # never values: result=ok, copy=...
+    # HMAC over this entry and the previous one's mac: edits and deletions show.
+    sa.Column("entry_mac", sa.LargeBinary(32), nullable=False),
+    sa.UniqueConstraint("evidence_id", "seq"),
+)
