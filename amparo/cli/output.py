@@ -8,21 +8,12 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["FORMATS", "csv_safe", "render"]
+from amparo.services.csv_safety import safe_cell
+
+__all__ = ["FORMATS", "render"]
 
 FORMATS = ("table", "json", "csv")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_CELL = 60  # characters shown per cell in table output
-
-
-def csv_safe(value: Any) -> str:
-    """Spreadsheets execute cells that start like formulas; prefix them with a quote."""
-    if value is None:
-        return ""
-    if isinstance(value, list | tuple):
-        value = ";".join(str(v) for v in value)
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def _cell(value: Any) -> str:
@@ -42,9 +33,14 @@ def render(rows: Sequence[Mapping[str, Any]], fmt: str, columns: Sequence[str]) 
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
+        # csv quotes a cell holding "\n" (the line terminator) but not a lone "\r", which
+        # readers take as a line break: "x\r=HYPERLINK(...)" would start a row with a formula.
+        quoting = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([csv_safe(row.get(c)) for c in columns])
+            # Spreadsheets run cells that start like formulas: see amparo.services.csv_safety.
+            line = [safe_cell(row.get(c)) for c in columns]
+            (quoting if any("\r" in c for c in line) else writer).writerow(line)
         return buffer.getvalue()
     cells = [[_cell(row.get(c)) for c in columns] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]

@@ -1,7 +1,7 @@
-"""Limits on request bodies, enforced before any route sees a byte.
+"""Limits on request bodies (and NUL in URLs), enforced before any route sees a byte.
 
 A pure ASGI middleware, not ``BaseHTTPMiddleware``: the body streams through it and is
-counted, timed and scanned chunk by chunk, never buffered here. Four rules:
+counted, timed and scanned chunk by chunk, never buffered here. Five rules:
 
 - **Size.** At most :data:`DEFAULT_LIMIT` bytes, or the limit of the longest prefix in
   :data:`ROUTE_LIMITS` (evidence uploads). JSON and URL-encoded forms never exceed
@@ -19,14 +19,18 @@ counted, timed and scanned chunk by chunk, never buffered here. Four rules:
   field ``body``) as soon as the scan sees it, before any parser: Python's ``json`` recurses
   and fails with ``RecursionError`` on deep nesting. A NUL byte, which UTF-8 JSON never holds
   but UTF-16 and UTF-32 JSON do (and would hide brackets from the scan), is refused likewise.
+- **NUL.** No NUL character in the path, a query parameter (422 naming it) or a JSON string
+  (the escape ``\\u0000``; 422, ``body``). No field of Amparo holds one; PostgreSQL cannot
+  store or even compare text holding one, so it would fail the query with a 5xx, and C code
+  stops reading at it.
 
 Errors under ``/api/`` are problem details (amparo.web.problems), elsewhere plain text; every
 one closes the connection, since the rest of the body is left unread.
 
 Why not FastAPI's own ``max_body_size``: its app-wide 413 is answered outside the app's
 middleware and exception handlers (plain text, without the security headers), limits hang on
-each route declaration rather than one table, and the other three rules need this same
-receive wrapper anyway.
+each route declaration rather than one table, and the other rules need this same receive
+wrapper anyway.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from urllib.parse import unquote_plus
 
 import anyio
 from starlette.datastructures import Headers
@@ -66,7 +71,9 @@ DEFAULT_LIMIT = 1 * MiB
 STRUCTURED_LIMIT = 1 * MiB  # JSON and URL-encoded forms, on every route
 # Path prefix -> limit; the longest matching prefix wins. A prefix matches itself and what
 # lies below it ("/api/v1/evidence" matches "/api/v1/evidence/x", not "/api/v1/evidencex").
-ROUTE_LIMITS: Mapping[str, int] = MappingProxyType({"/api/v1/evidence": 100 * MiB})
+ROUTE_LIMITS: Mapping[str, int] = MappingProxyType(
+    {"/api/v1/evidence": 100 * MiB, "/evidence/upload": 100 * MiB}
+)
 IDLE_TIMEOUT_S = 10.0
 RATE_GRACE_S = 10.0
 # Low enough for a poor mobile link (2G moves 5-30 KiB/s), high enough that a trickle is cut.
@@ -144,8 +151,13 @@ _OPEN, _CLOSE = frozenset(b"[{"), frozenset(b"]}")
 _QUOTE, _BACKSLASH, _NUL = ord('"'), ord("\\"), 0
 
 
+_NUL_ESCAPE = b"u0000"  # after a backslash
+NUL_MESSAGE = "contains a NUL character"
+
+
 class JsonDepthScanner:
-    """Tracks the nesting depth of JSON text fed in arbitrary chunks, without parsing it.
+    """Tracks the nesting depth of JSON text fed in arbitrary chunks, without parsing it,
+    and spots the escape ``\\u0000`` in strings.
 
     The regular expression skips ordinary bytes, so a chunk costs one Python step per
     bracket, quote or backslash, not per byte. Malformed JSON is left to the parser.
@@ -157,9 +169,16 @@ class JsonDepthScanner:
         self.in_string = False
         self.offset = 0  # bytes seen before the current chunk
         self.escaped_at = -1  # absolute offset of the byte a backslash escapes
+        self.after_escape: bytes | None = None  # an escape cut short by the end of a chunk
 
     def feed(self, chunk: bytes) -> str | None:
         """None while acceptable; else why not."""
+        if self.after_escape is not None:
+            self.after_escape += chunk[: len(_NUL_ESCAPE) - len(self.after_escape)]
+            if self.after_escape == _NUL_ESCAPE:
+                return NUL_MESSAGE
+            if len(self.after_escape) == len(_NUL_ESCAPE):
+                self.after_escape = None
         for match in _JSON_SIGNIFICANT.finditer(chunk):
             at = self.offset + match.start()
             byte = chunk[match.start()]
@@ -170,6 +189,11 @@ class JsonDepthScanner:
                     continue
                 if byte == _BACKSLASH:
                     self.escaped_at = at + 1
+                    follows = chunk[match.end() : match.end() + len(_NUL_ESCAPE)]
+                    if follows == _NUL_ESCAPE:
+                        return NUL_MESSAGE
+                    if len(follows) < len(_NUL_ESCAPE):
+                        self.after_escape = follows
                 elif byte == _QUOTE:
                     self.in_string = False
             elif byte == _QUOTE:
@@ -247,6 +271,21 @@ def _too_large(limit: int) -> BodyRejected:
     return BodyRejected("too-large", f"the request body is larger than {limit} bytes")
 
 
+def _check_url(scope: Scope) -> None:
+    """No NUL in the path or a query parameter: PostgreSQL cannot even compare text with
+    one (the query fails: a 5xx for bad input), and C code stops reading at it."""
+    if "\x00" in scope["path"]:
+        raise BodyRejected("validation", NUL_MESSAGE, field="path")
+    query: bytes = scope.get("query_string", b"")
+    if b"%00" not in query:
+        return
+    for pair in query.split(b"&"):
+        if b"%00" in pair:
+            name = unquote_plus(pair.partition(b"=")[0].decode("latin-1"))
+            field = name[:64] if name and "\x00" not in name else "query"
+            raise BodyRejected("validation", NUL_MESSAGE, field=field)
+
+
 def _check_headers(headers: Headers, limit: int) -> None:
     encodings = [e.strip().lower() for e in headers.get("content-encoding", "").split(",")]
     if any(e not in ("", "identity") for e in encodings):
@@ -272,6 +311,7 @@ class BodyLimits:
         media_type = _media_type(headers)
         limit = self.policy.limit_for(path, media_type)
         try:
+            _check_url(scope)
             _check_headers(headers, limit)
         except BodyRejected as exc:
             await rejection_response(path, exc)(scope, receive, send)

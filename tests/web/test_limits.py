@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any
 
 import pytest
@@ -132,6 +133,18 @@ def test_scanner_refuses_depth_and_nul() -> None:
     assert JsonDepthScanner(3).feed(b"[[[1]]]") is None
     assert "more than 3 levels" in (JsonDepthScanner(3).feed(b"[[[[1]]]]") or "")
     assert JsonDepthScanner(3).feed('["é"]'.encode("utf-16-le")) == "is not UTF-8 JSON"
+
+
+def test_scanner_refuses_escaped_nul_wherever_the_chunks_split() -> None:
+    text = b'{"a": "ok \\\\u0000 is text", "b": "x\\u0000y"}'  # the first is an escaped backslash
+    assert JsonDepthScanner(5).feed(text) == "contains a NUL character"
+    for cut in range(1, len(text)):
+        scanner = JsonDepthScanner(5)
+        results = [scanner.feed(text[:cut]), scanner.feed(text[cut:])]
+        assert "contains a NUL character" in results, cut
+    assert JsonDepthScanner(5).feed(b'{"a": "ok \\\\u0000 is text", "b": "\\u0001"}') is None
+    split = JsonDepthScanner(5)
+    assert [split.feed(c) for c in (b'["\\', b"u", b"00", b"0", b"1", b'"]')] == [None] * 6
 
 
 # -- limits per route and media type ---------------------------------------------------------
@@ -256,6 +269,30 @@ def test_depth_not_checked_on_other_media_types(small: TestClient) -> None:
     assert response.json() == {"bytes": 2000}
 
 
+# -- NUL in the URL --------------------------------------------------------------------------
+def test_nul_in_a_query_parameter_refused_naming_it(small: TestClient) -> None:
+    response = small.post("/api/notes?lang=en&country=a%00b", json={"text": "a"})
+    body = assert_problem(response, 422, "validation")
+    assert body["errors"] == [{"field": "country", "message": "contains a NUL character"}]
+    named = small.post("/api/notes?a%00=1", json={"text": "a"})
+    assert assert_problem(named, 422, "validation")["errors"][0]["field"] == "query"
+    page = small.post("/page?q=%00")
+    assert (page.status_code, page.text) == (422, "q: contains a NUL character")
+    assert small.post("/api/notes?q=%2500", json={"text": "a"}).status_code == 200
+
+
+def test_nul_in_the_path_refused(small: TestClient) -> None:
+    response = small.post("/api/v1/evidence/upload%00.jpg", content=b"x")
+    assert assert_problem(response, 422, "validation")["errors"][0]["field"] == "path"
+
+
+def test_escaped_nul_in_json_refused(small: TestClient) -> None:
+    response = small.post("/api/notes", content=b'{"text": "a\\u0000b"}',
+                          headers={"Content-Type": "application/json"})  # fmt: skip
+    body = assert_problem(response, 422, "validation")
+    assert body["errors"] == [{"field": "body", "message": "contains a NUL character"}]
+
+
 # -- in the real app ---------------------------------------------------------------------------
 @pytest.fixture
 def amparo(registry: Registry) -> Iterator[TestClient]:
@@ -296,17 +333,35 @@ def test_csp_is_strict() -> None:
     directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
     assert directives["default-src"] == "'none'"
     assert directives["frame-ancestors"] == "'none'"
-    assert "script-src" not in directives  # no scripts at all: default-src 'none'
-    assert not re.search(r"https?:|\*|data:", csp), "no other origin, wildcard or data: URL"
+    assert directives["base-uri"] == "'none'"
+    for name in ("script-src", "style-src", "img-src", "form-action"):
+        assert directives.get(name, "'self'") == "'self'", name  # our own files, nothing else
+    assert not re.search(r"https?:|\*|data:|blob:|unsafe-", csp), "no other origin or inline code"
 
 
-def test_templates_reference_no_other_host() -> None:
-    templates = resources.files("amparo.web").joinpath("templates")
+# Another host, named or protocol-relative, where a page would load or send something.
+THIRD_PARTY = re.compile(
+    r"""https?://|(?:src|href|action|srcset)\s*=\s*["']?\s*//|url\(\s*["']?\s*//|@import""",
+    re.IGNORECASE,
+)
+NAMESPACES = re.compile(r"http://www\.w3\.org/[\w/.]+")  # XML namespaces name, never load
+
+
+def _files(folder: Traversable) -> Iterator[Traversable]:
+    for entry in folder.iterdir():
+        yield from _files(entry) if entry.is_dir() else [entry]
+
+
+def test_pages_and_assets_load_nothing_from_another_host() -> None:
+    web = resources.files("amparo.web")
     found = []
-    for entry in templates.iterdir():
-        text = entry.read_text(encoding="utf-8")
-        found += [(entry.name, url) for url in re.findall(r"(?:https?:)?//[\w.-]+", text)]
-        found += [(entry.name, m) for m in re.findall(r"@import|url\(\s*['\"]?https?:", text)]
+    for folder in ("templates", "static"):
+        if not web.joinpath(folder).is_dir():
+            continue
+        for entry in _files(web.joinpath(folder)):
+            if entry.name.endswith((".html", ".css", ".js", ".svg", ".txt")):
+                text = NAMESPACES.sub("", entry.read_text(encoding="utf-8"))
+                found += [(entry.name, m) for m in THIRD_PARTY.findall(text)]
     assert found == []
 
 
