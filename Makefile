@@ -8,7 +8,7 @@ DEMO_VAULT ?= .demo-vault
 DEMO_PASSPHRASE ?= amparo-demo-passphrase
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint typecheck pytest bench docs messages lock clean help
+.PHONY: demo test lint typecheck pytest bench docs messages screenshots lock clean help
 
 help:
 	@echo "make demo    - create (once) and serve a DEMO vault at http://127.0.0.1:8000"
@@ -57,6 +57,10 @@ docs: $(VENV)/.dev
 	$(BIN)/python -m amparo.security.permissions > docs/permissions.md
 	$(BIN)/python -m amparo.audit docs/audit.md
 	$(BIN)/python -m amparo.web.api.reference docs/api.md
+
+# Photograph the main pages of a throwaway DEMO vault into docs/screenshots/ (needs chromium)
+screenshots: $(VENV)/.dev
+	$(BIN)/python tools/screenshots.py --out docs/screenshots
 
 # Re-extract the interface strings; add translations with tools/fill_catalogs.py TABLE.py
 messages: $(VENV)/.dev

@@ -16,21 +16,18 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
+from fastapi.responses import PlainTextResponse, RedirectResponse
 from jinja2 import Environment
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
 from amparo import __version__
 from amparo.errors import AmparoError, ValidationError
-from amparo.security.permissions import Resource
 from amparo.web import i18n
 from amparo.web.api import api_router, openapi_document
-from amparo.web.api.overview import aggregate_counts
 from amparo.web.auth import (
     SAFE_METHODS,
     CsrfRejected,
-    CurrentUser,
     NotSignedIn,
     ScopeRefused,
     WebAuth,
@@ -38,6 +35,7 @@ from amparo.web.auth import (
 )
 from amparo.web.auth import router as auth_router
 from amparo.web.limits import BodyLimits, BodyRejected, body_rejected
+from amparo.web.pages import NAV_PATHS, page_router
 from amparo.web.problems import (
     PROBLEM_TYPES,
     from_amparo_error,
@@ -57,7 +55,9 @@ SECURITY_HEADERS = {
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: under no-referrer Chromium sends "Origin: null" with
+    # every form post, which the cross-site check must refuse; nothing leaves for other sites.
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
     "Cross-Origin-Opener-Policy": "same-origin",
@@ -71,9 +71,15 @@ def _is_api(request: Request) -> bool:
 
 
 def _cross_site(request: Request) -> bool:
-    """A state change sent by another site's page (browsers say so in these headers)."""
-    if request.headers.get("sec-fetch-site", "").lower() == "cross-site":
-        return True
+    """A state change sent by another site's page (browsers say so in these headers).
+
+    Browsers that send ``Sec-Fetch-Site`` are judged by it alone: ``same-origin`` or ``none``
+    (typed by the user) pass, ``same-site`` and ``cross-site`` do not. Older ones are judged
+    by ``Origin``, which must name this host; ``null`` (a sandboxed or opaque origin) fails.
+    """
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site.lower() not in ("same-origin", "none")
     origin = request.headers.get("origin")
     if origin is None:
         return False
@@ -103,12 +109,9 @@ def create_app(
         openapi_url=None,  # served below, behind sign-in
     )
 
-    def page_paths() -> frozenset[str]:
-        return frozenset(getattr(route, "path", "") for route in app.routes)
-
     @functools.cache
     def environments(lang: str) -> Environment:  # built on first use, per language
-        return i18n.environment(lang, {"nav_paths": page_paths()})
+        return i18n.environment(lang, {"nav_paths": NAV_PATHS})
 
     sessions = SessionStore(registry, idle_timeout=idle_timeout, absolute_timeout=absolute_timeout)
     auth = WebAuth(registry, sessions, secure_cookies=secure_cookies, templates=environments)
@@ -182,6 +185,7 @@ def create_app(
     app.mount("/static", StaticFiles(packages=[("amparo.web", "static")]), name="static")
     app.include_router(auth_router)
     app.include_router(api_router())
+    app.include_router(page_router())
 
     # Everything on this router needs a full sign-in; new pages belong here too.
     protected = APIRouter(dependencies=[Depends(current_user)])
@@ -191,27 +195,6 @@ def create_app(
         return app.openapi()
 
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
-
-    @protected.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home(request: Request, ctx: CurrentUser) -> HTMLResponse:
-        reg = ctx.registry
-        page: dict[str, Any] = {"aggregates": reg.allowed("read_aggregates", Resource("registry"))}
-        if page["aggregates"]:
-            data = aggregate_counts(reg)
-            labels = reg.vocab["act_types"]
-            page.update(
-                incidents=reg.incidents.count(),
-                defenders=reg.defenders.count(),
-                countries=data["countries"],
-                years=data["incidents_by_year"],
-                acts=[
-                    (code, labels.label(code, auth.language(request)), n)
-                    for code, n in data["acts_by_type"].items()
-                ],
-            )
-        return auth.render(
-            request, "home.html", version=__version__, user=ctx.username, csrf=ctx.csrf, **page
-        )
 
     app.include_router(protected)
     return app

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Annotated, Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request, Response
@@ -154,7 +154,7 @@ class WebAuth:
         if info is not None and request.method not in SAFE_METHODS:
             token = request.headers.get(CSRF_HEADER)
             if token is None:
-                token = (await form(request)).get(CSRF_FIELD)
+                token = await _posted_csrf_token(request)
             if not self.sessions.check_csrf(info, token):
                 raise CsrfRejected
         request.state.amparo_session = info
@@ -179,6 +179,7 @@ class WebAuth:
         context.setdefault("user", None)
         context.setdefault("csrf", "")
         context.setdefault("path", request.url.path)
+        context.setdefault("nav_admin", False)
         html = self.templates(self.language(request)).get_template(name).render(**context)
         return HTMLResponse(html, status_code=status_code)
 
@@ -221,6 +222,24 @@ async def form(request: Request) -> dict[str, str]:
         fields = {key: values[0] for key, values in parsed.items() if values}
     request.state.amparo_form = fields
     return fields
+
+
+async def _posted_csrf_token(request: Request) -> str | None:
+    """The ``csrf`` field of a posted form, whatever its size (the body-limit middleware
+    bounds it). Multipart forms are read only on pages: API uploads with a session cookie
+    send the ``X-CSRF-Token`` header, and their bodies stream to the handler unread."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/x-www-form-urlencoded":
+        body = await request.body()
+        for key, value in parse_qsl(body.decode("utf-8", errors="replace"),
+                                    keep_blank_values=True):  # fmt: skip
+            if key == CSRF_FIELD:
+                return value
+        return None
+    if content_type == "multipart/form-data" and not request.url.path.startswith("/api/"):
+        field = (await request.form(max_fields=2000, max_files=20)).get(CSRF_FIELD)
+        return field if isinstance(field, str) else None
+    return None
 
 
 def _address(request: Request) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -143,3 +143,19 @@ def signed_in(browser: Browser, admin: User) -> Browser:
 @pytest.fixture
 def client(signed_in: Browser) -> TestClient:
     return signed_in.client
+
+
+@pytest.fixture
+def browser_factory(app: FastAPI, registry: Registry) -> Iterator[Callable[[], Browser]]:
+    """More people at their own browsers, on the same app (closed at the end)."""
+    clients: list[TestClient] = []
+
+    def make() -> Browser:
+        client = TestClient(app, base_url=BASE_URL)
+        client.__enter__()
+        clients.append(client)
+        return Browser(client, registry)
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)

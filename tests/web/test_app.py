@@ -106,7 +106,7 @@ def test_home_page_language(registry: Registry) -> None:
     registry.settings = dataclasses.replace(registry.settings, language="es")
     with signed_in_client(registry, "ana").client as client:
         html = client.get("/").text
-    assert "<html lang=\"es\"" in html
+    assert '<html lang="es"' in html
     assert "Amenaza de muerte" in html
 
 

@@ -17,7 +17,7 @@ from amparo.web.auth import CurrentUser
 if TYPE_CHECKING:
     from amparo.registry import Registry
 
-__all__ = ["SMALL_COUNT", "aggregate_counts", "router"]
+__all__ = ["SMALL_COUNT", "aggregate_counts", "monthly_counts", "router"]
 
 SMALL_COUNT = 5  # counts below this are shown as "<5": small groups can point at a person
 
@@ -65,6 +65,35 @@ def aggregate_counts(reg: Registry) -> dict[str, Any]:
         "countries": countries,
         "small_counts_below": SMALL_COUNT,
     }
+
+
+def monthly_counts(reg: Registry, months: int = 24) -> list[tuple[str, int]]:
+    """Incidents per month (by start date) over the last ``months`` months, oldest first.
+
+    Raw counts: a chart of a whole registry's months shows no person; pages that show a
+    filtered subset must suppress small counts themselves.
+    """
+    reg.require("read_aggregates", Resource("registry"))
+    today = reg.clock.today()
+    first_year, first_month = divmod(today.year * 12 + today.month - 1 - (months - 1), 12)
+    start = today.replace(year=first_year, month=first_month + 1, day=1)
+    column = schema.incidents.c.date_start
+    with reg.store.read() as conn:
+        if reg.store.dialect == "sqlite":
+            month: sa.ColumnElement[Any] = sa.func.strftime("%Y-%m", column)
+        else:
+            month = sa.func.to_char(column, "YYYY-MM")
+        rows: dict[str, int] = dict(
+            conn.execute(
+                sa.select(month.label("m"), sa.func.count()).where(column >= start).group_by("m")
+            ).all()
+        )
+    out = []
+    for offset in range(months):
+        year, index = divmod(start.year * 12 + start.month - 1 + offset, 12)
+        key = f"{year:04d}-{index + 1:02d}"
+        out.append((key, int(rows.get(key, 0))))
+    return out
 
 
 def router() -> APIRouter:
