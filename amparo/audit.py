@@ -84,6 +84,7 @@ ACTIONS: dict[str, str] = {
     "audit.export_checkpoint": "A signed checkpoint of the audit log was exported.",
     "user.create": "An account was created (detail: role; never the name or password).",
     "user.list": "Accounts were listed with their display names (detail: count).",
+    "user.language": "An account's interface language was chosen (detail: the language code).",
     "user.disable": "An account was disabled: no logins or tokens, its sessions ended.",
     "user.enable": "A disabled account was enabled again.",
     "user.reset_mfa": "An account's second factor and recovery codes were forgotten.",

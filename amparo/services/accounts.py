@@ -64,6 +64,7 @@ TOKEN_BYTES = 32  # random bytes per API token: 256 bits
 # interactive re-authentication (see Actor.standing_reauth); "admin" is for admin users only.
 TOKEN_SCOPES = ("read", "write", "export", "admin")
 MAX_TOKEN_DAYS = 365  # a script token lives at most a year; rotating it is the point
+LAST_USED_STEP = timedelta(minutes=1)  # a token's last_used_at is rewritten at most this often
 MAX_DISPLAY_NAME = 200  # characters
 _USERNAME = re.compile(r"^[\w.@+-]{2,80}$")  # after case folding; 80 = the column's width
 
@@ -252,6 +253,21 @@ class AccountService:
     def enable(self, user_id: str) -> User:
         self._require_admin()
         return self._update(user_id, disabled_at=None, audit="user.enable")
+
+    def set_language(self, user_id: str, language: str | None) -> None:
+        """A person's own interface language (anyone may set their own; admins anyone's)."""
+        if user_id != self.r.principal.user_id:
+            self._require_admin()
+        if language is not None and (len(language) > 8 or not language.isalpha()):
+            raise ValidationError("language", "must be a language code such as es")
+        with self.r.store.write() as conn:
+            done = conn.execute(
+                sa.update(schema.users).where(schema.users.c.id == user_id)
+                .values(language=language)
+            )  # fmt: skip
+            if done.rowcount != 1:
+                raise NotFound(f"no user {user_id}")
+            self._audit(conn, "user.language", "user", user_id, language=language or "default")
 
     def change_password(self, user_id: str, old: str, new: str) -> None:
         user = self.get(user_id)
@@ -541,12 +557,17 @@ class AccountService:
                         already_revoked=found.revoked_at is not None)  # fmt: skip
 
     def authenticate_token(self, secret: str) -> TokenPrincipal | None:
-        """The principal behind a live token, or None (unknown, expired, revoked, disabled)."""
+        """The principal behind a live token, or None (unknown, expired, revoked, disabled).
+
+        ``last_used_at`` is kept to the minute (LAST_USED_STEP), so most calls only read.
+        """
         if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
             return None
         t, u = schema.api_tokens, schema.users
         now = self.r.clock.now()
-        with self.r.store.write() as conn:
+        # A read: every API request passes here, and a write transaction each time would
+        # queue them all behind SQLite's single writer.
+        with self.r.store.read() as conn:
             row = conn.execute(
                 sa.select(
                     t.c.id,
@@ -554,6 +575,7 @@ class AccountService:
                     t.c.scope,
                     t.c.expires_at,
                     t.c.revoked_at,
+                    t.c.last_used_at,
                     u.c.username,
                     u.c.role,
                     u.c.disabled_at,
@@ -561,14 +583,16 @@ class AccountService:
                 .join(u, u.c.id == t.c.user_id)
                 .where(t.c.token_hash == token_hash(secret))
             ).first()
-            if (
-                row is None
-                or row.revoked_at is not None
-                or utc(row.expires_at) <= now
-                or row.disabled_at is not None
-            ):
-                return None
-            conn.execute(sa.update(t).where(t.c.id == row.id).values(last_used_at=now))
+        if (
+            row is None
+            or row.revoked_at is not None
+            or utc(row.expires_at) <= now
+            or row.disabled_at is not None
+        ):
+            return None
+        if row.last_used_at is None or now - utc(row.last_used_at) >= LAST_USED_STEP:
+            with self.r.store.write() as conn:
+                conn.execute(sa.update(t).where(t.c.id == row.id).values(last_used_at=now))
         return TokenPrincipal(
             token_id=str(row.id),
             user_id=str(row.user_id),

@@ -326,6 +326,7 @@ users = sa.Table(
     sa.Column("mfa_enrolled_at", UTC, nullable=True),
     sa.Column("disabled_at", UTC, nullable=True),
     sa.Column("session_epoch", sa.Integer, nullable=False),  # bumped to kill all sessions
+    sa.Column("language", sa.String(8), nullable=True),  # interface language; NULL: default
     sa.Column("created_at", UTC, nullable=False),
 )
 

@@ -289,6 +289,8 @@ async def current_user(request: Request) -> RequestContext:
     session = await auth.session(request)
     if session is None or not session.mfa_complete:
         raise NotSignedIn
+    if session.language in i18n.LANGUAGES:
+        request.state.amparo_language = session.language
     view = _view(
         auth, session.user_id, session.username, reauthenticated_at=session.reauthenticated_at
     )
@@ -474,12 +476,19 @@ async def verify_submit(request: Request, session: PartialSession) -> Response:
 # -- the interface language -----------------------------------------------------------------
 @router.post("/language")
 async def choose_language(request: Request) -> Response:
-    """Remembered in a cookie (also before signing in); a cross-site post is refused earlier."""
+    """Kept with the account when signed in, and in a cookie (also before signing in); a
+    cross-site post is refused earlier, a session must prove its CSRF token."""
     auth = get_auth(request)
-    await auth.session(request)  # a live session must prove its CSRF token
     fields = await form(request)
     language = fields.get("language", "")
     response = _redirect(_safe_next(fields.get("next")))
+    session = await auth.session(request)
+    if language in i18n.LANGUAGES and session is not None and session.mfa_complete:
+        with auth.registry.store.read() as conn:  # the account's own choice, kept with it
+            actor = actor_for_user(conn, session.user_id, mfa_complete=True)
+        auth.registry.acting_as(actor, f"user:{session.username}").accounts.set_language(
+            session.user_id, language
+        )
     if language in i18n.LANGUAGES:
         response.set_cookie(
             i18n.COOKIE, language, max_age=365 * 24 * 3600, path="/",

@@ -68,6 +68,7 @@ class SessionInfo:
     created_at: datetime
     last_seen_at: datetime
     reauthenticated_at: datetime | None
+    language: str | None = None  # the account's chosen interface language
 
 
 class SessionStore:
@@ -139,6 +140,7 @@ class SessionStore:
                 U.c.disabled_at,
                 U.c.session_epoch,
                 U.c.mfa_enrolled_at,
+                U.c.language,
             )
             .join(U, U.c.id == S.c.user_id)
             .where(S.c.id_hash == id_hash)
@@ -173,6 +175,7 @@ class SessionStore:
             reauthenticated_at=None
             if row.reauthenticated_at is None
             else utc(row.reauthenticated_at),
+            language=row.language,
         )
 
     def destroy(self, secret: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 
 from amparo.web import i18n
-from tests.web.conftest import Browser
+from tests.web.conftest import Browser, advance, code_at
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCALE = ROOT / "amparo" / "web" / "locale"
@@ -76,3 +77,17 @@ def test_static_assets_are_served_without_sign_in(browser: Browser) -> None:
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
     assert browser.client.get("/static/amparo.js").status_code == 200
     assert browser.client.get("/static/../auth.py").status_code == 404
+
+
+def test_the_choice_stays_with_the_account(
+    signed_in: Browser, browser_factory: Callable[[], Browser]
+) -> None:
+    signed_in.client.post("/language", data={"language": "pt", "csrf": signed_in.csrf})
+    elsewhere = browser_factory()  # another computer: no language cookie
+    advance(signed_in.registry, seconds=30)
+    elsewhere.login("ana")
+    elsewhere.verify(code_at(signed_in.registry, signed_in.totp_secret))
+    page = elsewhere.client.get("/")
+    assert '<html lang="pt"' in page.text and "Painel" in page.text
+    entry = signed_in.registry.audit.entries(action="user.language")[-1]
+    assert entry.actor == "user:ana" and "language=pt" in entry.detail
