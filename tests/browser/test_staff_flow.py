@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page, expect
+import pyotp
+from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import LiveServer, axe_violations, sign_in
 from tests.web.api.test_token_end_to_end import photo_with_gps
+from tests.web.conftest import PASSWORD, advance
 
 XSS = '<img src=x onerror="document.title=\'pwned\'"><script>document.title="pwned"</script>'
 
@@ -103,3 +105,58 @@ def test_main_pages_have_no_serious_accessibility_violations(page: Page, live: L
     for url in ("/", "/incidents", "/incidents/new", detail, "/login"):
         page.goto(url if url.startswith("http") else f"{live.url}{url}")
         assert axe_violations(page) == [], url
+
+
+def test_an_admin_grant_shows_the_name_to_that_user_only(
+    chromium: Browser, live: LiveServer
+) -> None:
+    from tests import factories
+
+    defender = live.registry.defenders.add(factories.defender(display_name="Marta Quispe"))
+    assert defender.id and defender.case_id
+    people = {}
+    for name, role in (("ana", "admin"), ("bea", "documenter"), ("caro", "documenter")):
+        context = chromium.new_context()
+        people[name] = (context, context.new_page())
+        secret = sign_in(people[name][1], live, name, role)
+        people[name] = (context, people[name][1], secret)
+    _, admin, secret = people["ana"]
+    admin.goto(f"{live.url}/admin")
+    admin.locator("#grant-case").fill(defender.case_id)
+    admin.locator("#grant-name").fill("bea")
+    admin.get_by_role("button", name="Save access").click()
+    expect(admin.get_by_role("heading", name="Confirm it is you")).to_be_visible()
+    advance(live.registry, seconds=30)  # a fresh code: the sign-in code cannot be reused
+    admin.locator("#password").fill(PASSWORD)
+    admin.locator("#code").fill(pyotp.TOTP(secret).at(live.registry.clock.now()))
+    admin.get_by_role("button", name="Confirm").click()
+    admin.locator("#grant-case").fill(defender.case_id)
+    admin.locator("#grant-name").fill("bea")
+    admin.get_by_role("button", name="Save access").click()
+    expect(admin.get_by_text("Done.")).to_be_visible()
+
+    bea, caro = people["bea"][1], people["caro"][1]
+    bea.goto(f"{live.url}/defenders/{defender.id}")
+    expect(bea.get_by_role("heading", name="Marta Quispe")).to_be_visible()
+    caro.goto(f"{live.url}/defenders")
+    expect(caro.get_by_text("Marta Quispe")).to_have_count(0)
+    response = caro.goto(f"{live.url}/defenders/{defender.id}")
+    assert response is not None and response.status == 404
+    for context, *_ in people.values():
+        context.close()
+
+
+def test_stored_xss_in_profiles_and_admin_stays_inert(page: Page, live: LiveServer) -> None:
+    from tests import factories
+
+    sign_in(page, live, "ana")
+    admin = live.registry.accounts.get_by_username("ana")
+    defender = live.registry.defenders.add(factories.defender(
+        display_name=XSS, aliases=[XSS], organisations=[XSS], contacts=XSS, region=XSS,
+        close_people=[{"relation": "child", "name": XSS}]))  # fmt: skip
+    assert defender.case_id
+    live.registry.grants.grant(defender.case_id, "user", admin.id, "write")
+    for url in (f"/defenders/{defender.id}", "/defenders", "/admin", "/admin/audit", "/"):
+        page.goto(f"{live.url}{url}")
+        assert page.title() != "pwned", url
+        assert page.locator("img[src='x']").count() == 0, url
