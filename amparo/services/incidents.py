@@ -69,6 +69,7 @@ A = schema.acts
 ENTITY = "incident"
 SEARCH_FIELDS = ("title", "narrative", "place", "people", "details")
 BATCH = 500
+MANY_CASES = 200  # visible cases beyond which SQLite lists by date, not by case
 DATE_SCAN_ABOVE = 1_000  # matching records beyond which a search pages by date order
 Progress = Callable[[int, int], None]
 
@@ -538,7 +539,13 @@ class IncidentService:
         if visible is not None:  # need-to-know: only cases the principal is a member of
             if not visible:
                 return []
-            stmt = stmt.where(I.c.case_id.in_(visible))
+            if len(visible) > MANY_CASES and self.r.store.dialect == "sqlite" and not q.case_id:
+                # Someone who sees most cases: walking the date index and testing membership
+                # stops at the page; SQLite would otherwise read every row of every case by
+                # the case index and sort them all. A unary '+' keeps that index out.
+                stmt = stmt.where(sa.literal_column("+incidents.case_id").in_(visible))
+            else:
+                stmt = stmt.where(I.c.case_id.in_(visible))
         with self.r.store.read() as conn:
             if q.text is not None:
                 matches = matching_ids(
