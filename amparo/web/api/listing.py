@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any
 
@@ -20,6 +21,7 @@ __all__ = [
     "Sort",
     "decode_cursor",
     "encode_cursor",
+    "page_body",
     "parse_fields",
     "select_fields",
 ]
@@ -50,6 +52,19 @@ def encode_cursor(sort: str, value: str | None, record_id: str) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+_RECORD_ID = re.compile(r"[0-9a-f]{1,32}")
+
+
+def _storable(text: str) -> bool:
+    """Text a database can compare: JSON may escape a NUL or a lone surrogate (\\ud800), which
+    PostgreSQL refuses and no UTF-8 encoder takes; a cursor given out never holds one."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
 def decode_cursor(cursor: str | None, sort: str) -> tuple[str | None, str] | None:
     if cursor is None:
         return None
@@ -63,8 +78,8 @@ def decode_cursor(cursor: str | None, sort: str) -> tuple[str | None, str] | Non
         not isinstance(data, list)
         or len(data) != 3
         or not isinstance(data[2], str)
-        or not (data[1] is None or isinstance(data[1], str))
-        or len(data[2]) > 32
+        or not _RECORD_ID.fullmatch(data[2])
+        or not (data[1] is None or (isinstance(data[1], str) and _storable(data[1])))
     ):
         raise bad
     if data[0] != sort:
@@ -88,3 +103,16 @@ def select_fields(record: Mapping[str, Any], names: frozenset[str] | None) -> di
     if names is None:
         return dict(record)
     return {key: value for key, value in record.items() if key in names}
+
+
+def page_body(
+    rows: list[Any], limit: int, sort: str, fields: frozenset[str] | None
+) -> dict[str, Any]:
+    """``{"items", "next_cursor"}`` from ``limit + 1`` fetched rows (the extra one says
+    whether another page exists; rows carry ``id``, ``sort_value`` and ``to_dict()``)."""
+    page = rows[:limit]
+    more = len(rows) > limit and page
+    return {
+        "items": [select_fields(row.to_dict(), fields) for row in page],
+        "next_cursor": encode_cursor(sort, page[-1].sort_value, page[-1].id) if more else None,
+    }

@@ -7,11 +7,13 @@ services, exactly as at the command line.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BeforeValidator
 
 from amparo.errors import ValidationError
 from amparo.services import exports
@@ -27,6 +29,7 @@ from amparo.web.api.listing import (
     Sort,
     decode_cursor,
     encode_cursor,
+    page_body,
     parse_fields,
     select_fields,
 )
@@ -59,6 +62,21 @@ Code = Annotated[str | None, Query(max_length=64, description="A vocabulary code
 Country = Annotated[str | None, Query(max_length=2, description="ISO 3166-1 alpha-2")]
 Region = Annotated[str | None, Query(max_length=120)]
 Year = Annotated[int | None, Query(ge=1900, le=2100)]
+
+
+def _iso_day(value: object) -> object:
+    """Only YYYY-MM-DD: pydantic would also read a number as Unix time (date_from=20240101
+    is 1970-08-23 to it), silently filtering on the wrong day."""
+    if isinstance(value, str) and not _ISO_DAY.fullmatch(value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DateFrom = Annotated[
+    date | None, BeforeValidator(_iso_day), Query(description="Earliest start date")
+]
+DateTo = Annotated[date | None, BeforeValidator(_iso_day), Query(description="Latest start date")]
 Id = Annotated[str | None, Query(max_length=32)]
 Keywords = Annotated[
     str | None, Query(max_length=500, description="Keywords; every word must occur")
@@ -68,6 +86,15 @@ IfMatch = Annotated[
     Header(max_length=40, description='The ETag of the version you edited, e.g. "3": a newer '
            "version on the server makes the request fail with 409 instead of overwriting it"),
 ]  # fmt: skip
+# Response headers, for the OpenAPI schema (answers with one record carry its ETag).
+_STRING = {"type": "string"}
+ETAG = {"ETag": {"description": 'The version of the record, e.g. "3": send it as If-Match',
+                 "required": True, "schema": _STRING}}  # fmt: skip
+LOCATION = {"Location": {"description": "The path of the new record", "required": True,
+                         "schema": _STRING}}  # fmt: skip
+RECORD: dict[int | str, dict[str, Any]] = {200: {"headers": ETAG}}
+CREATED: dict[int | str, dict[str, Any]] = {201: {"headers": {**LOCATION, **ETAG}}}
+CASE_CREATED: dict[int | str, dict[str, Any]] = {201: {"headers": LOCATION}}
 
 
 def _etag(version: int) -> str:
@@ -120,8 +147,8 @@ def router() -> APIRouter:
         region: Region = None,
         act_type: Code = None,
         year: Year = None,
-        date_from: Annotated[date | None, Query(description="Earliest start date")] = None,
-        date_to: Annotated[date | None, Query(description="Latest start date")] = None,
+        date_from: DateFrom = None,
+        date_to: DateTo = None,
         gender_identity: Code = None, sector: Code = None, perpetrator_type: Code = None,
         modality: Code = None, gender_feature: Code = None, gender_specific: Code = None,
         case_id: Id = None,
@@ -145,18 +172,10 @@ def router() -> APIRouter:
         page = ctx.registry.incidents.list(
             IncidentFilter(**{**query.__dict__, "limit": limit + 1, "after": after})
         )
-        more = len(page) > limit
-        page = page[:limit]
-        next_cursor = (
-            encode_cursor(sort, page[-1].sort_value, page[-1].id) if more and page else None
-        )
-        return JSONResponse({
-            "items": [select_fields(s.to_dict(), chosen) for s in page],
-            "next_cursor": next_cursor,
-        })  # fmt: skip
+        return JSONResponse(page_body(page, limit, sort, chosen))
 
     @api.post("/incidents", status_code=201, response_model=IncidentOut,
-              summary="Record an incident")  # fmt: skip
+              summary="Record an incident", responses=CREATED)  # fmt: skip
     def create_incident(ctx: CurrentUser, body: IncidentIn) -> Response:
         """Filed in `case_id`, else in the case of its first victim, else in a new case."""
         data = body.model_dump(exclude_unset=True)
@@ -181,7 +200,7 @@ def router() -> APIRouter:
         ctx: CurrentUser,
         format: Annotated[str, Query(pattern="^(jsonl|json|csv)$")] = "jsonl",
         country: Country = None, region: Region = None, act_type: Code = None,
-        year: Year = None, date_from: date | None = None, date_to: date | None = None,
+        year: Year = None, date_from: DateFrom = None, date_to: DateTo = None,
         gender_identity: Code = None, sector: Code = None, perpetrator_type: Code = None,
         modality: Code = None, gender_feature: Code = None, gender_specific: Code = None,
         case_id: Id = None, defender_id: Id = None, q: Keywords = None,
@@ -205,14 +224,15 @@ def router() -> APIRouter:
             headers={"Content-Disposition": f'attachment; filename="incidents.{format}"'},
         )  # fmt: skip
 
-    @api.get("/incidents/{incident_id}", response_model=IncidentOut, summary="One incident")
+    @api.get("/incidents/{incident_id}", response_model=IncidentOut, summary="One incident",
+             responses=RECORD)  # fmt: skip
     def get_incident(ctx: CurrentUser, incident_id: RecordId, fields: Fields = None) -> Response:
         """In full: acts, perpetrators, sources, interventions, links. The read is audited."""
         chosen = parse_fields(fields, IncidentOut)
         return _record_response(ctx.registry.incidents.get(incident_id).to_dict(), chosen)
 
     @api.patch("/incidents/{incident_id}", response_model=IncidentOut,
-               summary="Amend an incident")  # fmt: skip
+               summary="Amend an incident", responses=RECORD)  # fmt: skip
     def amend_incident(
         ctx: CurrentUser, incident_id: RecordId, body: IncidentPatch, if_match: IfMatch = None
     ) -> Response:
@@ -248,7 +268,7 @@ def router() -> APIRouter:
         )
 
     @api.post("/incidents/{incident_id}/restore", response_model=IncidentOut,
-              summary="Make an earlier version current")  # fmt: skip
+              summary="Make an earlier version current", responses=RECORD)  # fmt: skip
     def restore_incident(ctx: CurrentUser, incident_id: RecordId, body: RestoreIn) -> Response:
         incident = ctx.registry.incidents.restore(incident_id, body.version)
         return _record_response(incident.to_dict(), None)
@@ -277,31 +297,24 @@ def router() -> APIRouter:
                 include_merged=include_merged, limit=limit + 1, sort=sort, after=after,
             )
         )  # fmt: skip
-        more = len(page) > limit
-        page = page[:limit]
-        next_cursor = (
-            encode_cursor(sort, page[-1].sort_value, page[-1].id) if more and page else None
-        )
-        return JSONResponse({
-            "items": [select_fields(s.to_dict(), chosen) for s in page],
-            "next_cursor": next_cursor,
-        })  # fmt: skip
+        return JSONResponse(page_body(page, limit, sort, chosen))
 
     @api.post("/defenders", status_code=201, response_model=DefenderOut,
-              summary="Create a defender profile")  # fmt: skip
+              summary="Create a defender profile", responses=CREATED)  # fmt: skip
     def create_defender(ctx: CurrentUser, body: DefenderIn) -> Response:
         data = body.model_dump(exclude_unset=True)
         case_id = data.pop("case_id", None)
         defender = ctx.registry.defenders.add(data, case_id=case_id)
         return _record_response(defender.to_dict(), None, 201, f"/api/v1/defenders/{defender.id}")
 
-    @api.get("/defenders/{defender_id}", response_model=DefenderOut, summary="One defender")
+    @api.get("/defenders/{defender_id}", response_model=DefenderOut, summary="One defender",
+             responses=RECORD)  # fmt: skip
     def get_defender(ctx: CurrentUser, defender_id: RecordId, fields: Fields = None) -> Response:
         chosen = parse_fields(fields, DefenderOut)
         return _record_response(ctx.registry.defenders.get(defender_id).to_dict(), chosen)
 
     @api.patch("/defenders/{defender_id}", response_model=DefenderOut,
-               summary="Amend a defender profile")  # fmt: skip
+               summary="Amend a defender profile", responses=RECORD)  # fmt: skip
     def amend_defender(
         ctx: CurrentUser, defender_id: RecordId, body: DefenderPatch, if_match: IfMatch = None
     ) -> Response:
@@ -322,7 +335,7 @@ def router() -> APIRouter:
         return JSONResponse([v.to_dict() for v in ctx.registry.defenders.history(defender_id)])
 
     @api.post("/defenders/{defender_id}/merge", response_model=DefenderOut,
-              summary="Fold a duplicate profile into this one")  # fmt: skip
+              summary="Fold a duplicate profile into this one", responses=RECORD)  # fmt: skip
     def merge_defender(ctx: CurrentUser, defender_id: RecordId, body: MergeIn) -> Response:
         defender = ctx.registry.defenders.merge(defender_id, body.duplicate_id)
         return _record_response(defender.to_dict(), None)
@@ -349,7 +362,8 @@ def router() -> APIRouter:
             "next_cursor": encode_cursor("created", None, rows[-1][0].id) if more else None,
         })  # fmt: skip
 
-    @api.post("/cases", status_code=201, response_model=CaseOut, summary="Open a case")
+    @api.post("/cases", status_code=201, response_model=CaseOut, summary="Open a case",
+              responses=CASE_CREATED)  # fmt: skip
     def create_case(ctx: CurrentUser, body: CaseIn) -> Response:
         """You get a write grant on the case you open."""
         summary = ctx.registry.cases.open(body.title)

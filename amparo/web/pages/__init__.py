@@ -25,6 +25,7 @@ __all__ = [
     "page_router",
     "read_form",
     "render",
+    "vocab_labeller",
     "vocab_options",
 ]
 
@@ -62,3 +63,19 @@ async def read_form(request: Request, max_fields: int = 2000) -> FormData:
 def vocab_options(ctx: RequestContext, lang: str, name: str) -> list[tuple[str, str]]:
     """(code, label in the page language) of a vocabulary, in its own order."""
     return [(term.code, term.label(lang)) for term in ctx.registry.vocab[name]]
+
+
+def vocab_labeller(ctx: RequestContext, lang: str) -> Any:
+    """``label(vocabulary, code)`` for templates: the label in ``lang``, the code itself if
+    the vocabulary no longer knows it, "" for no code."""
+    vocab = ctx.registry.vocab
+
+    def label(name: str, code: str | None) -> str:
+        if not code:
+            return ""
+        try:
+            return str(vocab[name].label(code, lang))
+        except KeyError:
+            return code
+
+    return label

@@ -13,27 +13,13 @@ from amparo.services.incidents import IncidentFilter
 from amparo.web.api.listing import decode_cursor, encode_cursor
 from amparo.web.auth import CurrentUser, get_auth
 from amparo.web.i18n import N_
-from amparo.web.pages import read_form, render, vocab_options
+from amparo.web.pages import read_form, render, vocab_labeller, vocab_options
 
 __all__ = ["router"]
 
 PAGE_SIZE = 50
 RecordId = Annotated[str, Path(max_length=32, pattern=r"^[0-9a-f]{1,32}$")]
 Text = Annotated[str | None, Query(max_length=500)]
-
-
-def _labels(ctx: Any, lang: str) -> Any:
-    vocab = ctx.registry.vocab
-
-    def label(name: str, code: str | None) -> str:
-        if not code:
-            return ""
-        try:
-            return str(vocab[name].label(code, lang))
-        except KeyError:
-            return code
-
-    return label
 
 
 def router() -> APIRouter:
@@ -68,7 +54,7 @@ def router() -> APIRouter:
             chosen=params, next_cursor=next_cursor, params=params, error=error,
             countries=vocab_options(ctx, lang, "countries"),
             sectors=vocab_options(ctx, lang, "sectors"),
-            genders=vocab_options(ctx, lang, "gender_identities"), label=_labels(ctx, lang),
+            genders=vocab_options(ctx, lang, "gender_identities"), label=vocab_labeller(ctx, lang),
         )  # fmt: skip
 
     def profile(
@@ -83,7 +69,7 @@ def router() -> APIRouter:
         history = ctx.registry.defenders.history(defender_id)
         return render(
             request, ctx, "defenders/profile.html", status_code, defender=defender,
-            incidents=incidents, history=history, label=_labels(ctx, lang), notice=notice,
+            incidents=incidents, history=history, label=vocab_labeller(ctx, lang), notice=notice,
             error=error,
         )  # fmt: skip
 

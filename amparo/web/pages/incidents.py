@@ -13,7 +13,7 @@ from amparo.services.incidents import SORTS, IncidentFilter
 from amparo.web.api.listing import decode_cursor, encode_cursor
 from amparo.web.auth import CurrentUser, get_auth
 from amparo.web.i18n import N_
-from amparo.web.pages import read_form, render, vocab_options
+from amparo.web.pages import read_form, render, vocab_labeller, vocab_options
 from amparo.web.pages.incident_form import (
     blank_row,
     form_field_name,
@@ -43,20 +43,6 @@ FORM_VOCABS = {
 def _errors(exc: ValidationError) -> dict[str, str]:
     problems = exc.errors if isinstance(exc, ValidationErrors) else [exc]
     return {form_field_name(e.field): e.message for e in problems}
-
-
-def _labels(ctx: Any, lang: str) -> Any:
-    vocab = ctx.registry.vocab
-
-    def label(name: str, code: str | None) -> str:
-        if not code:
-            return ""
-        try:
-            return str(vocab[name].label(code, lang))
-        except KeyError:
-            return code
-
-    return label
 
 
 def router() -> APIRouter:
@@ -106,7 +92,7 @@ def router() -> APIRouter:
             request, ctx, "incidents/list.html", 400 if error else 200, items=items,
             filters=filters, chosen=chosen, q=q or "", year=year or "", sort=sort,
             sorts=sorted(SORTS), next_cursor=next_cursor, params=params,
-            label=_labels(ctx, lang), error=error, first_page=cursor is None,
+            label=vocab_labeller(ctx, lang), error=error, first_page=cursor is None,
         )  # fmt: skip
 
     # -- one incident ----------------------------------------------------------------------
@@ -142,7 +128,7 @@ def router() -> APIRouter:
         return render(
             request, ctx, "incidents/detail.html", incident=incident, history=history,
             changes=changes, old=old, new=new, seen=seen, evidence=evidence,
-            masked=incident.confidential and not revealed, label=_labels(ctx, lang),
+            masked=incident.confidential and not revealed, label=vocab_labeller(ctx, lang),
             timeline=timeline, notice=notice,
         )  # fmt: skip
 
