@@ -57,12 +57,21 @@ def main(argv: list[str] | None = None) -> None:
         print("building a DEMO vault...", file=sys.stderr)
         init_vault(vault, PASSPHRASE)
         registry = Registry.open(vault, PASSPHRASE, actor="screenshots")
-        populate(registry, seed=DEMO_SEED,
-                 size=DemoSize(defenders=max(args.incidents // 5, 20), incidents=args.incidents))  # fmt: skip
+        populate(
+            registry,
+            seed=DEMO_SEED,
+            size=DemoSize(defenders=max(args.incidents // 5, 20), incidents=args.incidents),
+        )
         _add_demo_user(registry, DEMO_PASSWORD)
         port = _port()
-        server = uvicorn.Server(uvicorn.Config(create_app(registry, secure_cookies=False),
-                                               host="127.0.0.1", port=port, log_level="warning"))  # fmt: skip
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(registry, secure_cookies=False),
+                host="127.0.0.1",
+                port=port,
+                log_level="warning",
+            )
+        )
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         while not server.started:
@@ -70,12 +79,16 @@ def main(argv: list[str] | None = None) -> None:
         url = f"http://127.0.0.1:{port}"
         try:
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=args.chromium,
-                                                     args=["--no-sandbox", "--headless"])  # fmt: skip
+                browser = playwright.chromium.launch(
+                    executable_path=args.chromium, args=["--no-sandbox", "--headless"]
+                )
                 page = browser.new_page(viewport={"width": 1280, "height": 900})
                 _sign_in(page, url)
-                shots = [("dashboard", "/"), ("incident-list", "/incidents"),
-                         ("incident-form", "/incidents/new")]  # fmt: skip
+                shots = [
+                    ("dashboard", "/"),
+                    ("incident-list", "/incidents"),
+                    ("incident-form", "/incidents/new"),
+                ]
                 for name, path in shots:
                     page.goto(url + path)
                     page.screenshot(path=str(args.out / f"{name}.png"), full_page=False)
