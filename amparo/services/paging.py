@@ -63,6 +63,8 @@ def apply_sort(
     key = sa.func.coalesce(column, "") if column.nullable else column
     if after is not None:
         raw, last_id = after
+        if raw is None and not column.nullable:  # only a NULL column gives out None
+            raise ValidationError("cursor", "is not a cursor this listing gave out")
         value = after_value(column, raw) if raw is not None else ""
         if descending:
             stmt = stmt.where(sa.or_(key < value, sa.and_(key == value, id_column < last_id)))

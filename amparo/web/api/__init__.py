@@ -8,6 +8,7 @@ problem details (amparo.web.problems).
 from __future__ import annotations
 
 import importlib
+import re
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
@@ -31,7 +32,7 @@ def protected_router(tag: str) -> APIRouter:
 
 
 # Each module here defines ``router() -> APIRouter``; loaded when an app is built.
-MODULES = ("overview", "records", "vocabularies")
+MODULES = ("overview", "records", "vocabularies", "evidence")
 
 
 def api_router() -> APIRouter:
@@ -59,6 +60,52 @@ def openapi_document(app: FastAPI | None = None) -> dict[str, Any]:
         "session": {"type": "apiKey", "in": "cookie", "name": "__Host-amparo"},
     }
     document["security"] = [{"bearer": []}, {"session": []}]
+    _add_links(document)
     if app is not None:
         app.openapi_schema = document
     return document
+
+
+def _add_links(document: dict[str, Any]) -> None:
+    """OpenAPI links from each create operation (``POST /x`` answering 201 with the new record)
+    to the operations on that record (``/x/{x_id}...``, the ``id`` of the body) and, where the
+    record names its case, to the case (``case_id``). Clients and test tools (Schemathesis's
+    stateful tests) follow them."""
+    paths: dict[str, dict[str, Any]] = document["paths"]
+    case_path = f"{PREFIX}/cases/{{case_id}}"
+    for path, operations in paths.items():
+        created = operations.get("post", {}).get("responses", {}).get("201")
+        if created is None:
+            continue
+        body = created.get("content", {}).get("application/json", {}).get("schema", {})
+        ref = str(body.get("$ref", ""))
+        fields = document["components"]["schemas"].get(ref.rsplit("/", 1)[-1], {})
+        links: dict[str, Any] = {}
+        for target, target_ops in paths.items():
+            head, sep, rest = target.partition(path + "/{")
+            if head or not sep:
+                continue
+            name = rest.split("}", 1)[0]
+            for method, op in target_ops.items():
+                links[_link_name(target, method, op)] = {
+                    "operationId": op["operationId"],
+                    "parameters": {name: "$response.body#/id"},
+                    "description": f"`{name}` is the `id` of the new record",
+                }
+        if "case_id" in fields.get("properties", {}) and case_path in paths:
+            op = paths[case_path]["get"]
+            links[_link_name(case_path, "get", op)] = {
+                "operationId": op["operationId"],
+                "parameters": {"case_id": "$response.body#/case_id"},
+                "description": "The case the new record was filed in",
+            }
+        if links:
+            created["links"] = links
+
+
+def _link_name(path: str, method: str, operation: dict[str, Any]) -> str:
+    """The route's function name (``get_incident``): FastAPI's operationId less the path and
+    method it appends."""
+    operation_id = str(operation["operationId"])
+    suffix = re.sub(r"\W", "_", path) + f"_{method}"
+    return operation_id.removesuffix(suffix) or operation_id
