@@ -40,6 +40,11 @@ SQLITE_PRAGMAS = (
     "PRAGMA cache_size=-65536",  # 64 MiB page cache per connection
     "PRAGMA mmap_size=268435456",  # read up to 256 MiB through the OS page cache, no copies
 )
+# Connections kept open for concurrent requests (the web server runs up to 40 at once in its
+# thread pool). A connection beyond the pool is opened for one use and closed after it: with
+# SQLite that is a cold page cache and seven pragmas, with PostgreSQL a new server process.
+READER_POOL = 20
+READER_OVERFLOW = 20
 # The one writer touches every index of a bulk import: a larger cache keeps the B-trees' hot
 # pages in memory as the registry grows past the reader's cache.
 WRITER_CACHE = "PRAGMA cache_size=-262144"  # 256 MiB
@@ -85,8 +90,8 @@ class Store:
                 # Pooled so each reader keeps its warm page cache between requests.
                 f"sqlite+pysqlite:///file:{path}?mode=ro&uri=true",
                 poolclass=QueuePool,
-                pool_size=4,
-                max_overflow=4,
+                pool_size=READER_POOL,
+                max_overflow=READER_OVERFLOW,
             )
             event.listen(self._writer, "connect", _on_writer_connect)
             event.listen(self._reader, "connect", _on_reader_connect)
@@ -96,7 +101,9 @@ class Store:
             if self.url.drivername == "postgresql":
                 self.url = self.url.set(drivername="postgresql+psycopg")
             self.path = None
-            self._writer = sa.create_engine(self.url, pool_pre_ping=True, pool_size=5)
+            self._writer = sa.create_engine(
+                self.url, pool_pre_ping=True, pool_size=READER_POOL, max_overflow=READER_OVERFLOW
+            )
             self._reader = self._writer
         else:
             raise StorageError(f"unsupported database '{self.dialect}': use sqlite or postgresql")
