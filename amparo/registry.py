@@ -13,7 +13,7 @@ from amparo.clock import Clock, IdFactory, new_id
 from amparo.domain.vocabularies import Vocabularies, load_vocabularies
 from amparo.errors import Forbidden, NotFound, VaultError
 from amparo.security.keyring import Keyring
-from amparo.security.permissions import OPERATOR, Actor, Resource, allowed
+from amparo.security.permissions import OPERATOR, Actor, Resource, allowed, cases_allowed
 from amparo.services.accounts import AccountService
 from amparo.services.cases import CaseService
 from amparo.services.defenders import DefenderService
@@ -84,11 +84,7 @@ class Registry:
         """Cases whose records the principal may see; None means every case (the operator)."""
         if self.principal.role == "operator" and self.allowed(action, Resource("case", "*")):
             return None
-        return sorted(
-            case_id
-            for case_id in self.principal.grants
-            if self.allowed(action, Resource("case", case_id))
-        )
+        return cases_allowed(self.principal, action, self.clock.now())
 
     def grant_rows_for_new_case(self, case_id: str) -> list[dict[str, object]]:
         """Whoever opens a case may work in it: a write grant for a signed-in creator."""

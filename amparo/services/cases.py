@@ -15,6 +15,7 @@ from amparo.errors import Conflict, NotFound, ValidationError
 from amparo.security.permissions import Resource
 from amparo.services.sealing import CaseSealer, sealer_for
 from amparo.services.search_index import compact, remove_docs
+from amparo.services.visibility import in_cases
 from amparo.store import schema
 
 if TYPE_CHECKING:
@@ -121,7 +122,7 @@ class CaseService:
         if visible is not None:
             if not visible:
                 return []
-            stmt = stmt.where(c.c.id.in_(visible))
+            stmt = stmt.where(in_cases(c.c.id, visible, self.r.store.dialect))
         if after is not None:
             stmt = stmt.where(c.c.id > after)
         out = []

@@ -19,6 +19,7 @@ from amparo.services.lookup import resolve_prefix
 from amparo.services.paging import apply_sort, parse_sort
 from amparo.services.sealing import CaseSealer, sealer_for
 from amparo.services.search_index import (
+    count_matches,
     index_docs,
     matching_ids,
     remove_docs,
@@ -27,6 +28,7 @@ from amparo.services.search_index import (
 )
 from amparo.services.versions import FieldChange, VersionInfo, VersionReader, changed_fields
 from amparo.services.versions import record_version as _record_version
+from amparo.services.visibility import in_cases
 from amparo.store import schema
 
 if TYPE_CHECKING:
@@ -41,6 +43,7 @@ SORTS: dict[str, sa.ColumnElement[Any]] = {
     "country": D.c.country,
     "updated": D.c.updated_at,
 }
+IDS_FIRST_UP_TO = 1_000  # PostgreSQL: keyword matches up to this many are fetched as ids first
 SEARCH_FIELDS = ("display_name", "legal_name", "aliases", "organisations", "notes", "close")
 
 
@@ -308,7 +311,7 @@ class DefenderService:
         if visible is not None:  # need-to-know: only cases the principal is a member of
             if not visible:
                 return []
-            stmt = stmt.where(D.c.case_id.in_(visible))
+            stmt = stmt.where(in_cases(D.c.case_id, visible, self.r.store.dialect))
         with self.r.store.read() as conn:
             if q.text:
                 matches = matching_ids(
@@ -316,7 +319,18 @@ class DefenderService:
                 )
                 if matches is None:
                     return []
-                stmt = stmt.where(D.c.id.in_(matches))
+                if conn.dialect.name == "postgresql" and (
+                    count_matches(conn, matches, IDS_FIRST_UP_TO + 1) <= IDS_FIRST_UP_TO
+                ):
+                    # PostgreSQL overestimates a GIN match (thousands of rows for two) and
+                    # merge-joins every search document: 0.7 s at 100,000. Fetched first,
+                    # the few ids make it an index lookup.
+                    ids = [row[0] for row in conn.execute(matches)]
+                    if not ids:
+                        return []
+                    stmt = stmt.where(D.c.id.in_(ids))
+                else:
+                    stmt = stmt.where(D.c.id.in_(matches))
             if q.limit is not None:
                 stmt = stmt.limit(q.limit).offset(q.offset)
             out = []

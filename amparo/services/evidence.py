@@ -42,6 +42,7 @@ from amparo.evidence.sniff import PAGE_TYPES, sniff
 from amparo.evidence.strip import NONE, Refused
 from amparo.services.lookup import resolve_prefix
 from amparo.services.sealing import CaseSealer, sealer_for
+from amparo.services.visibility import in_cases
 from amparo.store import schema
 
 if TYPE_CHECKING:
@@ -363,7 +364,7 @@ class EvidenceService:
         with self.r.store.write() as conn:
             if visible is None or visible:
                 if visible is not None:  # need-to-know: only cases the principal is in
-                    stmt = stmt.where(E.c.case_id.in_(visible))
+                    stmt = stmt.where(in_cases(E.c.case_id, visible, conn.dialect.name))
                 sealers: dict[str, CaseSealer] = {}
                 for row in conn.execute(stmt).all():
                     if row.case_id not in sealers:

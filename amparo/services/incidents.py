@@ -56,6 +56,7 @@ from amparo.services.versions import (
     changed_fields,
     seal_snapshot,
 )
+from amparo.services.visibility import in_cases
 from amparo.store import schema
 from amparo.store.engine import Store
 
@@ -543,9 +544,10 @@ class IncidentService:
                 # Someone who sees most cases: walking the date index and testing membership
                 # stops at the page; SQLite would otherwise read every row of every case by
                 # the case index and sort them all. A unary '+' keeps that index out.
-                stmt = stmt.where(sa.literal_column("+incidents.case_id").in_(visible))
+                plain: sa.ColumnElement[str] = sa.literal_column("+incidents.case_id")
+                stmt = stmt.where(in_cases(plain, visible, self.r.store.dialect))
             else:
-                stmt = stmt.where(I.c.case_id.in_(visible))
+                stmt = stmt.where(in_cases(I.c.case_id, visible, self.r.store.dialect))
         with self.r.store.read() as conn:
             if q.text is not None:
                 matches = matching_ids(

@@ -19,6 +19,7 @@ from amparo.security.permissions import (
     Actor,
     Resource,
     allowed,
+    cases_allowed,
     render_markdown,
 )
 
@@ -134,3 +135,15 @@ def test_permissions_page_is_current() -> None:
 
 def test_operator_is_not_an_account_role() -> None:
     assert "operator" in ROLES and "operator" not in USER_ROLES
+
+
+def test_cases_allowed_agrees_with_allowed_case_by_case() -> None:
+    grants = {f"{i:032x}": ("read", "write")[i % 2] for i in range(40)}
+    for role, fresh, mfa, action in itertools.product(ROLES, (False, True), (False, True), ACTIONS):
+        someone = Actor(
+            user_id="u", role=role, grants=grants, mfa_complete=mfa,
+            reauthenticated_at=NOW - timedelta(minutes=1) if fresh else None,
+        )  # fmt: skip
+        one_by_one = sorted(c for c in grants if allowed(someone, action, Resource("case", c), NOW))
+        assert cases_allowed(someone, action, NOW) == one_by_one, (role, fresh, mfa, action)
+    assert cases_allowed(None, "read_identity", NOW) == []
