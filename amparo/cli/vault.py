@@ -123,13 +123,21 @@ def _add_demo_user(registry: Registry, password: str) -> None:
 @vault_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes, forked after the vault is unlocked; one per CPU core is a good "
+    "start for many concurrent users.",
+)
 @handle_errors
-def serve(vault: Path, host: str, port: int) -> None:
+def serve(vault: Path, host: str, port: int, workers: int) -> None:
     """Unlock the vault and run the web server (keys stay in this process's memory)."""
-    _serve(vault, passphrase_from_env_or_prompt(), host, port)
+    _serve(vault, passphrase_from_env_or_prompt(), host, port, workers)
 
 
-def _serve(vault: Path, passphrase: str, host: str, port: int) -> None:
+def _serve(vault: Path, passphrase: str, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
     from amparo.registry import Registry
@@ -150,7 +158,18 @@ def _serve(vault: Path, passphrase: str, host: str, port: int) -> None:
         click.echo("was created with another AMPARO_DEMO_PASSWORD). The first sign-in sets up")
         click.echo("an authenticator app (TOTP): scan the QR code or type the key shown.")
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        if workers == 1:
+            uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        else:
+            from amparo.web import prefork
+
+            click.echo(f"{workers} worker processes")
+            registry.store.close()  # each worker opens its own connections
+            code = prefork.run(
+                app, host, port, workers, after_fork=registry.store.forget_connections
+            )
+            if code:
+                raise click.exceptions.Exit(code)
     finally:
         registry.close()
 

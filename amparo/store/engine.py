@@ -8,6 +8,8 @@ temporary tables kept in memory (no stray temp files).
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,7 +61,7 @@ def _on_reader_connect(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _apply_pragmas(dbapi_conn: Any, pragmas: tuple[str, ...]) -> None:
-    # Let SQLAlchemy, not the driver, manage transactions (explicit BEGIN in _on_sqlite_begin).
+    # Let SQLAlchemy, not the driver, manage transactions (explicit BEGIN in _on_sqlite_*_begin).
     dbapi_conn.isolation_level = None
     cursor = dbapi_conn.cursor()
     for pragma in pragmas:
@@ -67,8 +69,46 @@ def _apply_pragmas(dbapi_conn: Any, pragmas: tuple[str, ...]) -> None:
     cursor.close()
 
 
-def _on_sqlite_begin(conn: Connection) -> None:
+def _on_sqlite_read_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN")
+
+
+def _on_sqlite_write_begin(conn: Connection) -> None:
+    # IMMEDIATE: take the write lock at BEGIN. A deferred transaction that reads (the audit
+    # chain's head) and then writes fails with SQLITE_BUSY, whatever the busy timeout, when
+    # another process (a second web worker, an import from the command line) committed in
+    # between; waiting for the lock at BEGIN is what the busy timeout can do.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class _FileLock:
+    """An exclusive lock between processes (``flock`` on a file beside the database).
+
+    SQLite serialises writers itself, but a writer that finds the database locked sleeps in
+    steps of up to 100 ms before it tries again: with several web workers appending audit
+    entries, that left cores idle and requests waiting. A blocked ``flock`` wakes as soon as
+    the holder lets go.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def reopen(self) -> None:
+        """Close the descriptor; the next ``acquire`` opens a new one. Needed after fork: a
+        lock taken through an inherited descriptor is shared with the parent."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 class Store:
@@ -83,6 +123,7 @@ class Store:
             if not path:
                 raise StorageError("an in-memory SQLite database cannot hold a vault")
             self.path: Path | None = Path(path)
+            self._process_lock: _FileLock | None = _FileLock(Path(f"{path}-writer.lock"))
             self._writer = sa.create_engine(
                 f"sqlite+pysqlite:///{path}", poolclass=QueuePool, pool_size=1, max_overflow=0
             )
@@ -95,12 +136,13 @@ class Store:
             )
             event.listen(self._writer, "connect", _on_writer_connect)
             event.listen(self._reader, "connect", _on_reader_connect)
-            for engine in (self._writer, self._reader):
-                event.listen(engine, "begin", _on_sqlite_begin)
+            event.listen(self._writer, "begin", _on_sqlite_write_begin)
+            event.listen(self._reader, "begin", _on_sqlite_read_begin)
         elif self.dialect == "postgresql":
             if self.url.drivername == "postgresql":
                 self.url = self.url.set(drivername="postgresql+psycopg")
             self.path = None
+            self._process_lock = None
             self._writer = sa.create_engine(
                 self.url, pool_pre_ping=True, pool_size=READER_POOL, max_overflow=READER_OVERFLOW
             )
@@ -115,17 +157,28 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One transaction; commits on success, rolls back whole on any error."""
-        lock = self._write_lock if self.dialect == "sqlite" else None
-        if lock is not None:
-            lock.acquire()
-        try:
-            with self._writer.begin() as conn:
-                yield conn
-        except (OperationalError, DBAPIError) as exc:
-            raise StorageError(_describe(exc)) from exc
-        finally:
-            if lock is not None:
-                lock.release()
+        if self.dialect != "sqlite":
+            try:
+                with self._writer.begin() as conn:
+                    yield conn
+            except (OperationalError, DBAPIError) as exc:
+                raise StorageError(_describe(exc)) from exc
+            return
+        with self._write_lock:
+            process_lock = self._process_lock
+            if process_lock is not None:
+                try:
+                    process_lock.acquire()
+                except OSError:  # a read-only directory: SQLite's own locking still holds
+                    process_lock = self._process_lock = None
+            try:
+                with self._writer.begin() as conn:
+                    yield conn
+            except (OperationalError, DBAPIError) as exc:
+                raise StorageError(_describe(exc)) from exc
+            finally:
+                if process_lock is not None:
+                    process_lock.release()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -174,10 +227,21 @@ class Store:
             finally:
                 raw.close()
 
+    def forget_connections(self) -> None:
+        """In a forked child: drop the pooled connections inherited from the parent, unclosed
+        (closing them would end the parent's sessions); new ones open on demand."""
+        self._writer.dispose(close=False)
+        if self._reader is not self._writer:
+            self._reader.dispose(close=False)
+        if self.dialect == "sqlite" and self._process_lock is not None:
+            self._process_lock.reopen()
+
     def close(self) -> None:
         self._writer.dispose()
         if self._reader is not self._writer:
             self._reader.dispose()
+        if self._process_lock is not None:
+            self._process_lock.reopen()  # closes the descriptor; opened again if used
 
 
 def _describe(exc: DBAPIError) -> str:
