@@ -40,8 +40,18 @@ def test_record_find_edit_restore_and_read_in_spanish(page: Page, live: LiveServ
     )
     page.locator("#evidence-description").fill("photo of the threat note")
     page.get_by_role("button", name="Attach", exact=True).click()
-    page.get_by_text("Content warning: evidence may show").click()
+    # Care for the reader: the account and the photo stay blurred until asked for.
+    blur = "e => getComputedStyle(e).filter"
+    for part in ("narrative", "evidence"):
+        assert page.locator(f"#{part}-reveal ~ .sensitive-body").evaluate(blur).startswith("blur")
+    expect(page.get_by_text("Content warning: evidence may show")).to_be_visible()
+    page.locator("label[for='evidence-reveal']").click()
     expect(page.get_by_role("img", name="note.jpg")).to_be_visible()
+    expect(page.locator("#evidence-reveal ~ .sensitive-body")).to_have_css("filter", "none")
+    assert page.locator("#narrative-reveal ~ .sensitive-body").evaluate(blur).startswith("blur")
+    page.locator("#narrative-reveal").focus()
+    page.keyboard.press("Space")  # from the keyboard too
+    expect(page.locator("#narrative-reveal ~ .sensitive-body")).to_have_css("filter", "none")
     (item,) = live.registry.evidence.list()
     assert item.metadata_removed and item.shared_status == "stripped"
 
@@ -89,6 +99,7 @@ def test_stored_xss_stays_inert(page: Page, live: LiveServer) -> None:
     for url in (page.url, f"{live.url}/incidents", page.url.split("?")[0] + "/edit"):
         page.goto(url)
         page.locator("details").evaluate_all("els => els.forEach(e => e.open = true)")
+        page.locator("input.reveal").evaluate_all("els => els.forEach(e => e.click())")
         assert page.title() != "pwned"
         assert page.locator("img[src='x']").count() == 0
 

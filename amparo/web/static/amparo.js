@@ -1,17 +1,9 @@
-// Amparo's only script. Every page works without it; it adds three conveniences:
-// 1. "Show" buttons that unblur distressing content in place;
-// 2. a filter box above long <select> lists (vocabularies with dozens of codes);
-// 3. a confirmation before destructive forms (data-confirm).
+// Amparo's only script. Every page works without it; it adds two conveniences:
+// 1. a filter box above long <select> lists (vocabularies with dozens of codes);
+// 2. a confirmation before destructive forms (data-confirm).
+// (Distressing content is blurred and revealed by CSS alone: macros.html, sensitive.)
 (function () {
   "use strict";
-
-  function reveal(button) {
-    var target = document.getElementById(button.getAttribute("aria-controls"));
-    if (!target) { return; }
-    var shown = target.classList.toggle("revealed");
-    button.setAttribute("aria-expanded", shown ? "true" : "false");
-    button.textContent = shown ? button.dataset.hideLabel : button.dataset.showLabel;
-  }
 
   function filterable(select) {
     var box = document.createElement("input");
@@ -30,18 +22,11 @@
     });
   }
 
-  document.addEventListener("click", function (event) {
-    var button = event.target.closest("button[data-reveal]");
-    if (button) { event.preventDefault(); reveal(button); }
-  });
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute("data-confirm");
     if (message && !window.confirm(message)) { event.preventDefault(); }
   });
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("button[data-reveal]").forEach(function (button) {
-      button.hidden = false;
-    });
     document.querySelectorAll("select[data-filterable]").forEach(filterable);
   });
 })();
