@@ -79,6 +79,8 @@ PUBLIC_PATHS = frozenset({"/login", "/healthz", "/language"})
 PARTIAL_PATHS = frozenset({"/enrol", "/verify", "/logout"})  # reachable after the password
 MAX_FORM_BYTES = 16 * 1024  # a sign-in form is a few hundred bytes
 ANONYMOUS = "anonymous"
+# Shown instead of the library's "try again in N s" (the wait is in the Retry-After header).
+TOO_MANY_ATTEMPTS = N_("Too many attempts. Wait a little, then try again.")
 
 
 class NotSignedIn(Exception):
@@ -362,7 +364,7 @@ async def login_submit(request: Request) -> Response:
         auth.audit("auth.login_failed", ANONYMOUS,
                    detail=f"attempt={auth.attempt_key(username)} reason={reason}")  # fmt: skip
         if step.status == THROTTLED:
-            busy = auth.render(request, "login.html", 429, error=step.message)
+            busy = auth.render(request, "login.html", 429, error=TOO_MANY_ATTEMPTS)
             busy.headers["Retry-After"] = str(step.retry_after_s or 1)
             return busy
         return auth.render(request, "login.html", 400, error=step.message)
@@ -456,7 +458,7 @@ async def verify_submit(request: Request, session: PartialSession) -> Response:
     actor = f"user:{session.username}"
     csrf = auth.sessions.csrf_token(session)
     if step.status == THROTTLED:
-        busy = auth.render(request, "verify.html", 429, error=step.message, csrf=csrf)
+        busy = auth.render(request, "verify.html", 429, error=TOO_MANY_ATTEMPTS, csrf=csrf)
         busy.headers["Retry-After"] = str(step.retry_after_s or 1)
         return busy
     if step.status != AUTHENTICATED:
@@ -536,8 +538,9 @@ async def reauth_submit(request: Request, ctx: CurrentUser) -> Response:
     if step.status != AUTHENTICATED:
         auth.audit(failure, actor, user_id=ctx.user_id, detail="during=reauth")
         status = 429 if step.status == THROTTLED else 400
+        error = TOO_MANY_ATTEMPTS if step.status == THROTTLED else step.message
         return auth.render(request, "reauth.html", status, user=ctx.username, csrf=ctx.csrf,
-                           next=target, error=step.message)  # fmt: skip
+                           next=target, error=error)  # fmt: skip
     secret = auth.secret(request)
     assert secret is not None  # current_user accepted this request's session
     new_secret = auth.sessions.mark_reauthenticated(secret)

@@ -47,7 +47,7 @@ COOKIE = "amparo-lang"
 
 def N_(message: str) -> str:
     """Marks a message for translation where it is written; templates translate it when
-    shown (``{{ _(error) }}``), in the reader's language."""
+    shown (``{{ message(error) }}``), in the reader's language."""
     return message
 
 
@@ -78,6 +78,10 @@ def environment(lang: str, globals_: Mapping[str, Any] | None = None) -> Environ
     env.globals.update(
         lang=lang, rtl=lang in RTL, languages=LANGUAGES, **(dict(globals_) if globals_ else {})
     )
+    # For messages made at run time (errors that quote what someone typed): translated when the
+    # catalog knows them, never %-formatted as ``_()`` does, so a '%' typed into a form is
+    # shown as typed instead of breaking the page.
+    env.globals["message"] = translations(lang).gettext
     return env
 
 

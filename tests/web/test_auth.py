@@ -165,7 +165,7 @@ def test_login_throttling_engages_and_releases(
     blocked = browser.client.post("/login", data={"username": "ana", "password": PASSWORD})
     assert blocked.status_code == 429  # even the right password waits
     assert int(blocked.headers["retry-after"]) > 0
-    assert "too many attempts" in blocked.text
+    assert "Too many attempts" in blocked.text
     advance(registry, seconds=31)
     assert attempt(PASSWORD) == 303
     failures = entries(registry, "auth.login_failed")

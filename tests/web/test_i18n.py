@@ -91,3 +91,38 @@ def test_the_choice_stays_with_the_account(
     assert '<html lang="pt"' in page.text and "Painel" in page.text
     entry = signed_in.registry.audit.entries(action="user.language")[-1]
     assert entry.actor == "user:ana" and "language=pt" in entry.detail
+
+
+def test_library_messages_listed_for_translation_are_still_the_librarys() -> None:
+    from amparo.web.library_messages import MESSAGES
+
+    source = "\n".join(
+        path.read_text(encoding="utf-8")
+        for folder in ("services", "domain")
+        for path in (ROOT / "amparo" / folder).rglob("*.py")
+    )
+    gone = [m for m in MESSAGES if f'"{m}"' not in source]
+    assert gone == [], "no longer said by amparo.services or amparo.domain: remove them"
+
+
+def test_a_failed_sign_in_reads_in_the_readers_language(browser: Browser) -> None:
+    browser.client.cookies.set(i18n.COOKIE, "es")
+    failed = browser.client.post("/login", data={"username": "nobody", "password": "wrong"})
+    assert failed.status_code == 400
+    assert i18n.translations("es").gettext("invalid username or password") in failed.text
+    assert "invalid username or password" not in failed.text
+
+
+def test_field_errors_are_translated_and_a_typed_percent_stays_as_typed(
+    client: TestClient, signed_in: Browser
+) -> None:
+    from tests.web.pages.test_incident_pages import new_incident_form
+
+    client.cookies.set(i18n.COOKIE, "es")
+    signed_in.registry.accounts.set_language(signed_in.registry.accounts.list_users()[0].id, "es")
+    required = client.post("/incidents/new", data=new_incident_form(signed_in.csrf, title=""))
+    assert required.status_code == 422
+    assert i18n.translations("es").gettext("is required") in required.text
+    odd = client.post("/incidents/new", data=new_incident_form(signed_in.csrf, date_start="20%d"))
+    assert odd.status_code == 422, odd.text
+    assert "&#39;20%d&#39;" in odd.text or "'20%d'" in odd.text
