@@ -8,13 +8,15 @@ DEMO_VAULT ?= .demo-vault
 DEMO_PASSPHRASE ?= amparo-demo-passphrase
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint typecheck pytest bench docs messages screenshots lock clean help
+.PHONY: demo test lint typecheck pytest bench bench-api bench-pages docs messages screenshots lock clean help
 
 help:
 	@echo "make demo    - create (once) and serve a DEMO vault at http://127.0.0.1:8000"
 	@echo "make test    - lint, type-check and run the whole test suite"
 	@echo "               (PostgreSQL too: AMPARO_TEST_DATABASE_URL=postgresql://... make test)"
-	@echo "make bench   - run the benchmarks (results in docs/benchmarks.md)"
+	@echo "make bench   - registry benchmark: import, lists, search (docs/benchmarks.md)"
+	@echo "make bench-api   - JSON API under load, 20 clients, SQLite and PostgreSQL"
+	@echo "make bench-pages - staff pages (incident list and record), SQLite and PostgreSQL"
 	@echo "make docs    - regenerate generated docs (CLI reference, vocabularies)"
 	@echo "make lock    - re-pin requirements/*.lock from pyproject.toml"
 
@@ -50,6 +52,12 @@ test: lint typecheck pytest
 
 bench: $(VENV)/.dev
 	$(BIN)/python -m bench.registry_bench
+
+bench-api: $(VENV)/.dev
+	$(BIN)/python -m bench.api_bench --backend both --workers 2 --write docs/benchmarks.md
+
+bench-pages: $(VENV)/.dev
+	$(BIN)/python -m bench.pages_bench --backend both --write docs/benchmarks.md
 
 docs: $(VENV)/.dev
 	$(BIN)/python -m amparo.domain.vocabularies > docs/vocabularies.md

@@ -1,11 +1,11 @@
 """JSON API under load: authenticated lists and searches at 100,000 incidents.
 
     python -m bench.api_bench [--incidents 100000] [--backend sqlite|postgresql|both]
-                              [--database-url URL] [--users 20] [--seconds 30]
+                              [--database-url URL] [--users 20] [--seconds 30] [--workers 1]
                               [--write docs/benchmarks.md]
 
 Builds (or reuses) a vault of demo incidents, a coordinator holding read grants on every
-case and an API token of scope ``read``; starts ``amparo serve`` (one uvicorn process, as in
+case and an API token of scope ``read``; starts ``amparo serve --workers N`` (as in
 production) on a free loopback port; then runs locust headless with ``--users`` clients that
 send requests back to back, one scenario at a time: (a) the newest page, (b) a filtered list,
 (c) keyword searches, (d) paging by cursor, (e) one incident, and all of them mixed.
@@ -208,11 +208,13 @@ def free_port() -> int:
         return port
 
 
-def start_server(vault: Path, port: int, logfile: Path) -> subprocess.Popen[bytes]:
-    """``amparo serve`` exactly as an operator runs it: one process, loopback, HTTP."""
+def start_server(
+    vault: Path, port: int, logfile: Path, workers: int = 1
+) -> subprocess.Popen[bytes]:
+    """``amparo serve`` exactly as an operator runs it: loopback, HTTP, ``workers`` processes."""
     env = {**os.environ, "AMPARO_PASSPHRASE": PASSPHRASE}
     command = [sys.executable, "-m", "amparo", "serve", "--vault", str(vault),
-               "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+               "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]  # fmt: skip
     with logfile.open("wb") as out:
         server = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     _wait_healthy(server, port, logfile)
@@ -314,8 +316,18 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
 
 
 def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds of ``pid`` and of its live children (the server's worker processes)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def _machine_busy() -> tuple[float, float]:
@@ -414,7 +426,14 @@ def run_locust(
 
 
 def run_backend(
-    backend: str, n: int, database_url: str, cache: Path, users: int, seconds: int, keep: bool
+    backend: str,
+    n: int,
+    database_url: str,
+    cache: Path,
+    users: int,
+    seconds: int,
+    keep: bool,
+    workers: int = 1,
 ) -> dict[str, Any]:
     vault, params = prepare(backend, n, cache, database_url)
     outdir = vault.parent / "results"
@@ -423,7 +442,7 @@ def run_backend(
     tokens = issue_tokens(vault, params)
     database = f"amparo_bench_api_{n}" if backend == "postgresql" else None
     port = free_port()
-    server = start_server(vault, port, vault.parent / "server.log")
+    server = start_server(vault, port, vault.parent / "server.log", workers)
 
     def load(scenario: str, who: str, length: int) -> dict[str, Any]:
         return run_locust(scenario, port, tokens[who], vault.parent / "params.json", users,
@@ -471,12 +490,15 @@ def render(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
     command = f"python -m bench.api_bench --incidents {args.incidents} --backend {args.backend}"
     if args.users != 20 or args.seconds != 30:
         command += f" --users {args.users} --seconds {args.seconds}"
+    if args.workers != 1:
+        command += f" --workers {args.workers}"
     first = results[0]["params"]
     lines = [
         SECTION,
         "",
         "```sh",
-        "python -m bench.api_bench --incidents 100000 --backend both --write docs/benchmarks.md",
+        "python -m bench.api_bench --incidents 100000 --backend both --workers 2 \\",
+        "    --write docs/benchmarks.md",
         "```",
         "",
         f"What it does: builds a vault of {first['incidents']:,} demo incidents in "
@@ -484,8 +506,8 @@ def render(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
         "registry benchmark's generator (once: it is cached and reused); adds a coordinator",
         f"with a read grant on each case, who so sees everything through {first['cases']:,} "
         "grants (every",
-        "request filters on `case_id IN (...)` with that many ids), and issues it an API token",
-        "of scope `read`; starts `amparo serve` (one uvicorn process, as in production) on a",
+        "request filters its records by those case ids), and issues it an API token",
+        f"of scope `read`; starts `amparo serve --workers {args.workers}` (as in production) on a",
         f"free loopback port; then runs locust (headless, `FastHttpUser`) with {args.users} "
         "clients sending",
         f"requests back to back, {args.seconds} s per scenario after a ramp of 2 s "
@@ -586,6 +608,8 @@ def main() -> None:
                         help="PostgreSQL server to create the database on")  # fmt: skip
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="Server processes (amparo serve --workers)")  # fmt: skip
     parser.add_argument("--cache", type=Path,
                         default=Path(tempfile.gettempdir()) / "amparo-bench-api")  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="Keep the PostgreSQL database.")
@@ -607,7 +631,7 @@ def main() -> None:
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     results = [
         run_backend(b, args.incidents, args.database_url, args.cache, args.users, args.seconds,
-                    args.keep)
+                    args.keep, args.workers)
         for b in backends
     ]  # fmt: skip
     section = render(results, args)
