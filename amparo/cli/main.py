@@ -14,6 +14,7 @@ from amparo.cli.evidence import evidence
 from amparo.cli.groups import groups
 from amparo.cli.incidents import incidents
 from amparo.cli.tokens import tokens
+from amparo.cli.triage import triage
 from amparo.cli.users import users
 from amparo.cli.vault import demo, init, serve, vault
 
@@ -73,6 +74,7 @@ cli.add_command(users)
 cli.add_command(tokens)
 cli.add_command(groups)
 cli.add_command(audit)
+cli.add_command(triage)
 
 
 def main() -> None:

@@ -7,14 +7,8 @@ from pathlib import Path
 import pytest
 
 from amparo.triage.edos import Edos, EdosError, macro_f1
+from tests.triage.data import EDOS as DATA
 
-DATA = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "data"
-    / "edos"
-    / "edos_labelled_aggregated.csv"
-)
 needs_data = pytest.mark.skipif(not DATA.exists(), reason="EDOS is in ../shared/data")
 
 

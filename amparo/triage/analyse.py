@@ -1,0 +1,209 @@
+"""Triage of a batch of messages: categories with scores, urgency with reasons, per message
+and per defender and period.
+
+Three sources of evidence, each named in the reasons a reviewer reads:
+
+- the **models** trained on EDOS (English posts): sexist or not (task A), the kind of sexism
+  (task B: threats, derogation, animosity, prejudiced discussion) and its fine-grained
+  vector (task C). They speak for English only; for a message in another language their
+  scores are shown but do not decide anything;
+- the **rules** (amparo.triage.rules): threats, sexualised harassment and smears, English and
+  Spanish;
+- the **doxxing** finder (amparo.triage.doxxing), language-independent.
+
+Categories (TRIAGE.md): threat, sexual_harassment, sexist_derogation, smear, doxxing, none.
+Identity hate has neither training data nor rules yet, so it is not reported at all rather
+than reported badly.
+
+Urgency (0-100) is the most severe category's score times its severity, raised when a
+threat comes with personal details or a time ("tonight", "mañana"), and by the share of the
+batch aimed at the same person; the reasons say which.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from amparo.triage import doxxing, rules
+from amparo.triage.language import identify
+from amparo.triage.model import MODELS, Classifier, ModelMissing
+from amparo.triage.normalise import normalise
+
+__all__ = ["CATEGORIES", "SEVERITY", "Result", "Triage", "by_period"]
+
+CATEGORIES = ("threat", "sexual_harassment", "sexist_derogation", "smear", "doxxing")
+SEVERITY = {"threat": 1.0, "doxxing": 0.9, "sexual_harassment": 0.7, "smear": 0.6,
+            "sexist_derogation": 0.5}  # fmt: skip
+THRESHOLD = 0.5  # a category is named when its score reaches this
+MODEL_LANGUAGES = ("en",)  # what the EDOS models were trained and measured on
+THREAT_B = "1. threats, plans to harm and incitement"
+OBJECTIFICATION_C = "2.3 dehumanising attacks & overt sexual objectification"
+SOON = re.compile(
+    r"\b(?:tonight|tomorrow|today|this\s+(?:week|weekend|evening)|esta\s+noche|mañana|hoy|"
+    r"este\s+fin\s+de\s+semana|ce\s+soir|demain|aujourd'hui|hoje|amanhã|esta\s+noite)\b",
+    re.IGNORECASE,
+)
+WEAPONS = frozenset({
+    "emoji_hocho", "emoji_pistol", "emoji_water_pistol", "emoji_coffin", "emoji_skull",
+    "emoji_bomb", "emoji_dagger_knife", "emoji_funeral_urn",
+})  # fmt: skip
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Result:
+    id: str
+    language: str
+    scores: dict[str, float]
+    categories: list[str]  # named categories, most severe first; ["none"] if none
+    urgency: int  # 0..100
+    reasons: list[str]
+    model_id: str
+    doxxing: list[doxxing.Finding] = field(default_factory=list)
+    model_scores: dict[str, float] = field(default_factory=dict)  # sexist, threats, ...
+
+
+@dataclass
+class Triage:
+    """Loads the shipped models once (or runs on rules alone when ``models`` is None)."""
+
+    sexist: Classifier | None
+    category: Classifier | None
+    vector: Classifier | None
+
+    @classmethod
+    def load(cls, models: Path | None = MODELS, threads: int = 2) -> Triage:
+        if models is None:
+            return cls(None, None, None)
+        try:
+            return cls(*(Classifier.load(models / task, threads) for task in ("a", "b", "c")))
+        except ModelMissing:
+            if models != MODELS:
+                raise
+            return cls(None, None, None)  # a source checkout without trained models
+
+    @property
+    def model_id(self) -> str:
+        if self.sexist is None:
+            return "rules-only"
+        return "+".join(c.model_id for c in (self.sexist, self.category, self.vector) if c)
+
+    def analyse(
+        self, ids: Sequence[str], texts: Sequence[str], progress: Progress | None = None
+    ) -> list[Result]:
+        n = len(texts)
+        model_scores: list[dict[str, float]] = [{} for _ in range(n)]
+        if self.sexist is not None and n:
+            p_sexist = self.sexist.probabilities(
+                texts, progress=lambda done, total: progress and progress("model A", done, total)
+            )[:, self.sexist.labels.index("sexist")]
+            for i, p in enumerate(p_sexist):
+                model_scores[i]["sexist"] = float(p)
+            # The kind of sexism only where the post may be sexist at all.
+            likely = [i for i in range(n) if p_sexist[i] >= 0.3]
+            heads = ((self.category, "threats", THREAT_B),
+                     (self.vector, "objectification", OBJECTIFICATION_C))  # fmt: skip
+            for classifier, name, label in heads:
+                if classifier is None or not likely:
+                    continue
+                probs = classifier.probabilities([texts[i] for i in likely])
+                column = probs[:, classifier.labels.index(label)]
+                top = probs.argmax(axis=1)
+                for row, i in enumerate(likely):
+                    model_scores[i][name] = float(column[row])
+                    model_scores[i][f"{name}_label"] = float(top[row])
+        out = []
+        for i, (message_id, text) in enumerate(zip(ids, texts, strict=True)):
+            out.append(self._one(message_id, text, model_scores[i]))
+            if progress is not None and (i + 1) % 1000 == 0:
+                progress("rules", i + 1, n)
+        return out
+
+    def _one(self, message_id: str, text: str, model: dict[str, float]) -> Result:
+        message = normalise(text)
+        language, _ = identify(text)
+        hits = rules.match(message)
+        found = doxxing.find(text)
+        scores = dict.fromkeys(CATEGORIES, 0.0)
+        reasons: list[str] = []
+        for hit in hits:
+            if hit.weight > scores[hit.category]:
+                scores[hit.category] = hit.weight
+            reasons.append(f"{hit.category}: rule '{hit.rule}' ({hit.lang}) matched "
+                           f"\"{hit.words[:80]}\"")  # fmt: skip
+        if found:
+            severe = {"address", "home_or_school", "phone", "id_number", "coordinates"}
+            scores["doxxing"] = 0.95 if any(f.kind in severe for f in found) else 0.75
+            reasons += [f"doxxing: {doxxing.KINDS[f.kind]} {f.masked}" for f in found[:5]]
+        trusted = language in MODEL_LANGUAGES
+        if "sexist" in model:
+            sexist = model["sexist"]
+            threats = sexist * model.get("threats", 0.0)
+            objectified = sexist * model.get("objectification", 0.0)
+            note = "" if trusted else f" (not applied: trained on English, this is {language})"
+            reasons.append(f"model: sexist {sexist:.2f}, threat {threats:.2f}, "
+                           f"sexual objectification {objectified:.2f}{note}")  # fmt: skip
+            if trusted:
+                scores["sexist_derogation"] = max(scores["sexist_derogation"], sexist)
+                scores["threat"] = max(scores["threat"], threats)
+                scores["sexual_harassment"] = max(scores["sexual_harassment"], objectified)
+        named = sorted((c for c in CATEGORIES if scores[c] >= THRESHOLD),
+                       key=lambda c: -SEVERITY[c] * scores[c])  # fmt: skip
+        urgency = max((SEVERITY[c] * scores[c] for c in CATEGORIES), default=0.0) * 80
+        if scores["threat"] >= THRESHOLD and found:
+            urgency += 15
+            reasons.append("urgent: a threat together with personal details")
+        if scores["threat"] >= THRESHOLD and SOON.search(message.text):
+            urgency += 10
+            reasons.append("urgent: the threat names a time")
+        if WEAPONS.intersection(message.emoji) and (named or message.mentions):
+            urgency += 5
+            reasons.append("weapon or death emoji")
+        return Result(
+            id=message_id, language=language,
+            scores={c: round(s, 3) for c, s in scores.items()},
+            categories=named or ["none"], urgency=min(100, round(urgency)), reasons=reasons,
+            model_id=self.model_id, doxxing=found,
+            model_scores={k: round(v, 3) for k, v in model.items() if not k.endswith("_label")},
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Period:
+    target: str  # a defender id, or "" for the whole batch
+    day: str  # YYYY-MM-DD
+    messages: int
+    by_category: dict[str, int]
+    urgency: int  # the period's urgency: its worst message, raised by volume
+    reasons: list[str]
+    top: list[str]  # ids of its most urgent messages
+
+
+def by_period(
+    results: Sequence[Result], when: Sequence[datetime | None], targets: Sequence[str]
+) -> list[Period]:
+    """Per target and day: counts by category and an urgency that grows with volume (a day
+    with 200 abusive messages is more urgent than one with 2), most urgent first."""
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, at in enumerate(when):
+        groups[(targets[i], at.date().isoformat() if at else "undated")].append(i)
+    out = []
+    for (target, day), members in groups.items():
+        counts = Counter(c for i in members for c in results[i].categories if c != "none")
+        abusive = sum(1 for i in members if results[i].categories != ["none"])
+        worst = max(results[i].urgency for i in members)
+        volume = min(20, int(10 * np.log10(1 + abusive))) if abusive else 0
+        reasons = [f"{abusive} abusive messages of {len(members)}"] if abusive else []
+        if counts:
+            reasons.append(", ".join(f"{n} {c.replace('_', ' ')}" for c, n in counts.most_common()))
+        top = sorted(members, key=lambda i: -results[i].urgency)[:5]
+        out.append(Period(target, day, len(members), dict(counts), min(100, worst + volume),
+                          reasons, [results[i].id for i in top]))  # fmt: skip
+    return sorted(out, key=lambda p: (-p.urgency, p.day))
