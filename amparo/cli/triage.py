@@ -171,8 +171,7 @@ def campaigns_command(
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     posts = [Post(m.id, m.author or f"unknown-{m.row}", m.created_at or epoch, m.text)
              for m in batch.messages]  # fmt: skip
-    settings = Settings(window=timedelta(hours=window_hours), min_authors=min_accounts,
-                        link_min_authors=min_accounts)  # fmt: skip
+    settings = Settings(window=timedelta(hours=window_hours), min_authors=min_accounts)
     found = detect(posts, settings, progress=_progress("campaigns"))
     rows: list[dict[str, Any]] = [
         {"campaign": n, "score": c.score, "messages": len(c.members), "accounts": len(c.authors),

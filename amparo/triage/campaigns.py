@@ -6,8 +6,8 @@ Three signals, each tying messages together within a time window:
   messages) of the normalised text, banded for locality-sensitive hashing; messages that
   share a band and agree on enough of the signature are linked. Normalisation first, so
   copies disguised with leetspeak, stretched letters or other links still match.
-- **shared links**: the same URL posted by several accounts;
-- **shared hashtags**: the same rare hashtag from several accounts.
+- **shared links**: the same URL posted by several accounts in a burst (an hour);
+- **shared hashtags**: the same hashtag from several accounts in a burst.
 
 Linked messages form clusters (single linkage, union-find). A cluster becomes a campaign when
 enough distinct accounts took part; its score grows with the number of accounts, with how
@@ -53,7 +53,10 @@ class Settings:
     bands: int = 32  # 32 bands of 4 rows: pairs with Jaccard 0.5 share a band 87 % of the time
     min_similarity: float = 0.4  # share of signature rows two linked messages agree on
     min_authors: int = 3  # distinct accounts for a cluster to be a campaign
-    link_min_authors: int = 3  # distinct accounts sharing a link or hashtag to tie them
+    # A link or hashtag ties messages only when this many accounts post it within a burst:
+    # news links and popular hashtags spread organically, over days.
+    link_min_authors: int = 5
+    burst: timedelta = timedelta(hours=1)
     max_shared: int = 5000  # a link or hashtag used more often is too common to mean anything
     seed: int = 20230310
 
@@ -164,7 +167,8 @@ def detect(
                 links.union(int(i), int(j))
         if progress:
             progress("bands", band + 1, settings.bands)
-    shared = _link_shared(posts, normalised, times, window, settings, links)
+    shared = _link_shared(posts, normalised, times, settings.burst.total_seconds(), settings,
+                          links)  # fmt: skip
     reasons_by_root: dict[int, set[str]] = defaultdict(set)
     for member, reasons in shared.items():
         reasons_by_root[links.find(member)] |= reasons

@@ -76,17 +76,19 @@ def test_injected_campaigns_are_found_and_organic_posts_left_alone() -> None:
     assert strongest.start <= strongest.end <= strongest.start + timedelta(hours=3)
 
 
-def test_a_shared_link_from_several_accounts_ties_different_texts() -> None:
-    posts = [
-        Post(f"l{k}", f"acct{k}", START + timedelta(minutes=10 * k), text)
-        for k, text in enumerate(["look at this liar https://smear.example/doc",
-                                  "who pays her? https://smear.example/doc/",
-                                  "read it all https://SMEAR.example/doc",
-                                  "unrelated thought about the weather"])
-    ]  # fmt: skip
+def test_a_shared_link_from_several_accounts_in_a_burst_ties_different_texts() -> None:
+    texts = ["look at this liar https://smear.example/doc", "who pays her? https://smear.example/doc/",
+             "read it all https://SMEAR.example/doc", "the truth: https://smear.example/doc",
+             "share! https://smear.example/doc", "unrelated thought about the weather"]  # fmt: skip
+    posts = [Post(f"l{k}", f"acct{k}", START + timedelta(minutes=10 * k), text)
+             for k, text in enumerate(texts)]  # fmt: skip
     (found,) = detect(posts)
-    assert sorted(found.members) == ["l0", "l1", "l2"]
+    assert sorted(found.members) == ["l0", "l1", "l2", "l3", "l4"]
     assert "shared link https://smear.example/doc" in found.reasons
+    # The same link spread over days, as news spreads, ties nothing.
+    slow = [Post(p.id, p.author, START + timedelta(hours=6 * k), p.text)
+            for k, p in enumerate(posts)]  # fmt: skip
+    assert detect(slow) == []
 
 
 def test_one_account_or_copies_far_apart_are_not_a_campaign() -> None:
