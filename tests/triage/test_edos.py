@@ -52,3 +52,20 @@ def test_macro_f1_matches_the_definition() -> None:
     assert macro_f1(["x"], ["x"]) == 1.0
     with pytest.raises(ValueError):
         macro_f1(["x"], [])
+
+
+@needs_data
+def test_the_trainer_reads_train_and_dev_only(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from amparo.triage import training
+
+    def stop_before_learning(name: str) -> None:
+        raise training.TrainingUnavailable(name)
+
+    monkeypatch.setattr(training, "_require", stop_before_learning)
+    edos = Edos.load(DATA)
+    for task in ("A", "B", "C"):
+        with pytest.raises(training.TrainingUnavailable):
+            training.train(edos, task, tmp_path)
+    assert edos.splits_read == {"train", "dev"}
