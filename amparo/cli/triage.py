@@ -203,9 +203,13 @@ def campaigns_command(
     type=click.Path(file_okay=False, path_type=Path),
     help="Where the models go (default: the package's own models folder).",
 )
-@click.option("--epochs", type=click.IntRange(1, 20), help="Default: 3 for A, 5 for B and C.")
+@click.option("--epochs", type=click.IntRange(1, 30), help="Default: 3 for A, 5 for B, 10 for C.")
+@click.option("--weight-power", type=click.FloatRange(0, 2),
+              help="Class weights (n / (k * count)) ** POWER; default 0.5, 1.0 for C.")  # fmt: skip
 @handle_errors
-def train_command(data: Path, task: str, out: Path | None, epochs: int | None) -> None:
+def train_command(
+    data: Path, task: str, out: Path | None, epochs: int | None, weight_power: float | None
+) -> None:
     """Fine-tune, export and quantise the triage models on EDOS (train split; dev chooses the
     epoch; test is never read). Needs PyTorch: see docs/triage.md."""
     from amparo.triage.edos import Edos, EdosError
@@ -219,7 +223,12 @@ def train_command(data: Path, task: str, out: Path | None, epochs: int | None) -
         raise SystemExit(3) from None
     target = out or MODELS
     for name in ("A", "B", "C") if task == "all" else (task,):
-        settings = TrainSettings(epochs=epochs or (3 if name == "A" else 5))
+        settings = TrainSettings(
+            epochs=epochs or {"A": 3, "B": 5, "C": 10}[name],
+            weight_power=weight_power
+            if weight_power is not None
+            else (1.0 if name == "C" else 0.5),
+        )
         try:
             card = train(edos, name, target / name.lower(), settings,
                          log=lambda line: click.echo(line, err=True))  # fmt: skip
@@ -249,12 +258,21 @@ def evaluate_command(data: Path, models: Path | None, as_json: bool) -> None:
     except (EdosError, ModelMissing, OSError) as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(3) from None
+    from amparo.triage.hierarchy import Combination
+
     scores: dict[str, Any] = {}
+    probabilities = {}
     for task, classifier in classifiers.items():
         posts = [p for p in test if task == "A" or p.sexist]
         report = functools.partial(_progress(f"evaluate task {task}"), "test")
-        probs = classifier.probabilities([p.text for p in posts], progress=report)
-        predicted = [classifier.labels[i] for i in probs.argmax(axis=1)]
+        probabilities[task] = classifier.probabilities([p.text for p in posts], progress=report)
+    combination = Combination.load((models or MODELS) / "combine.json")
+    pb, pc = combination.apply(probabilities["B"], probabilities["C"],
+                               classifiers["B"].labels, classifiers["C"].labels)  # fmt: skip
+    for task, probs in (("A", probabilities["A"]), ("B", pb), ("C", pc)):
+        posts = [p for p in test if task == "A" or p.sexist]
+        labels = classifiers[task].labels
+        predicted = [labels[i] for i in probs.argmax(axis=1)]
         scores[task] = round(macro_f1([p.label(task) for p in posts], predicted), 4)
     model_id = "+".join(c.model_id for c in classifiers.values())
     if as_json:

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from amparo.triage import doxxing, rules
+from amparo.triage.hierarchy import Combination
 from amparo.triage.language import identify
 from amparo.triage.model import MODELS, Classifier, ModelMissing
 from amparo.triage.normalise import Normalised, edos_style, normalise
@@ -87,6 +88,7 @@ class Triage:
     sexist: Classifier | None
     category: Classifier | None
     vector: Classifier | None
+    combination: Combination = field(default_factory=Combination)
 
     @classmethod
     def load(cls, models: Path | None = MODELS, threads: int = 2) -> Triage:
@@ -101,7 +103,8 @@ class Triage:
                     raise
                 loaded.append(None)  # a checkout without this model: the rest still work
         sexist, category, vector = loaded
-        return cls(sexist, category if sexist else None, vector if sexist else None)
+        return cls(sexist, category if sexist else None, vector if sexist else None,
+                   Combination.load(models / "combine.json"))  # fmt: skip
 
     @property
     def model_id(self) -> str:
@@ -139,15 +142,18 @@ class Triage:
             model_scores[i]["sexist"] = float(p)
         # The kind of sexism only where the post may be sexist at all.
         likely = [i for i in range(n) if p_sexist[i] >= LIKELY]
-        heads = ((self.category, "threats", THREAT_B),
-                 (self.vector, "objectification", OBJECTIFICATION_C))  # fmt: skip
-        for classifier, name, label in heads:
-            if classifier is None or not likely:
-                continue
-            probs = classifier.probabilities([texts[i] for i in likely])
-            column = probs[:, classifier.labels.index(label)]
-            for row, i in enumerate(likely):
-                model_scores[i][name] = float(column[row])
+        if self.category is None or self.vector is None or not likely:
+            return model_scores
+        chosen = [texts[i] for i in likely]
+        pb, pc = self.combination.apply(
+            self.category.probabilities(chosen), self.vector.probabilities(chosen),
+            self.category.labels, self.vector.labels,
+        )  # fmt: skip
+        threats = pb[:, self.category.labels.index(THREAT_B)]
+        objectified = pc[:, self.vector.labels.index(OBJECTIFICATION_C)]
+        for row, i in enumerate(likely):
+            model_scores[i]["threats"] = float(threats[row])
+            model_scores[i]["objectification"] = float(objectified[row])
         return model_scores
 
     def _combine(self, message_id: str, evidence: _Evidence, model: dict[str, float]) -> Result:
