@@ -44,7 +44,10 @@ CATEGORIES = ("threat", "sexual_harassment", "sexist_derogation", "smear", "doxx
 SEVERITY = {"threat": 1.0, "doxxing": 0.9, "sexual_harassment": 0.7, "smear": 0.6,
             "sexist_derogation": 0.5}  # fmt: skip
 THRESHOLD = 0.5  # a category is named when its score reaches this
-LIKELY = 0.3  # the kind of sexism is asked of the models only from this probability of it
+# The kind of sexism is asked of the models only from this probability of it: a threat or
+# objectification score is that probability times the kind's, so below THRESHOLD it could
+# never name the category.
+LIKELY = THRESHOLD
 MODEL_LANGUAGES = ("en",)  # what the EDOS models were trained and measured on
 THREAT_B = "1. threats, plans to harm and incitement"
 OBJECTIFICATION_C = "2.3 dehumanising attacks & overt sexual objectification"
