@@ -161,11 +161,15 @@ def _csv_rows(data: bytes, label: str) -> RowIterator:
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
     # csv's limit is global: raised only while this file is read, so that an oversized
     # message is read whole and refused by name (row and column) like any other bad cell.
-    previous = csv.field_size_limit(len(text) + 1)
+    # Read whole here, not lazily: a generator left unfinished would leave the limit raised
+    # (or, for a small file, lowered) for every other reader in the process.
+    previous = csv.field_size_limit()
+    csv.field_size_limit(max(previous, len(text) + 1))
     try:
-        yield from _csv_records(reader, label)
+        records = list(_csv_records(reader, label))
     finally:
         csv.field_size_limit(previous)
+    yield from records
 
 
 def _csv_records(reader: Any, label: str) -> RowIterator:

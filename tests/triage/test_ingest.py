@@ -122,3 +122,6 @@ def test_csv_field_limit_is_restored() -> None:
     before = csv.field_size_limit()
     read_messages(("text\n" + "y" * 500_000 + "\n").encode(), fmt="csv")
     assert csv.field_size_limit() == before
+    with pytest.raises(IngestError):  # a small file refused part way: the limit is untouched
+        read_messages(b"name\nx\n", fmt="csv")
+    assert csv.field_size_limit() == before
