@@ -108,11 +108,29 @@ ACTIONS: dict[str, str] = {
     "copy).",
     "evidence.verify": "An evidence item's copies were re-hashed against intake and its custody "
     "chain checked (detail: result).",
+    "triage.store": "A batch of messages was analysed and stored for a defender (detail: "
+    "defender, case, messages, skipped rows, campaigns, model).",
+    "triage.list": "Triage batches, or the most urgent messages, were listed (detail: count, "
+    "filter names).",
+    "triage.read": "A batch's messages were shown, their text included (detail: count, filter "
+    "names).",
+    "triage.relabel": "A person set the categories of a message (detail: the category codes).",
+    "triage.dismiss": "A message was dismissed as needing no action (never the reason).",
+    "triage.accept": "A message or a campaign was accepted as an incident with its messages as "
+    "evidence (detail: incident, messages, evidence items).",
+    "triage.export_relabels": "Relabelled messages, their text included, were written out for "
+    "retraining (detail: count).",
+    "risk_flag.raise": "A defender was flagged for risk review (detail: the source's kind and "
+    "id, never the reason).",
+    "risk_flag.list": "Open risk-review flags were listed with the defenders' names (detail: "
+    "count).",
+    "risk_flag.clear": "A risk-review flag was cleared (never the note).",
 }
 READ_ACTIONS = frozenset(
     {"incident.read", "incident.reveal", "incident.diff", "defender.read", "defender.diff",
      "file.info", "file.read",
-     "evidence.read", "evidence.read_shared", "evidence.read_original", "evidence.export"}
+     "evidence.read", "evidence.read_shared", "evidence.read_original", "evidence.export",
+     "triage.read"}
 )  # fmt: skip
 CHECKPOINT_FORMAT = "amparo-audit-checkpoint/1"
 ZERO_HASH = b"\x00" * 32

@@ -21,6 +21,8 @@ from amparo.services.evidence import EvidenceService
 from amparo.services.files import FileStore
 from amparo.services.grants import GrantService
 from amparo.services.incidents import IncidentService
+from amparo.services.risk_flags import RiskFlagService
+from amparo.services.triage import TriageService
 from amparo.settings import Settings
 from amparo.store import schema
 from amparo.store.engine import Store
@@ -174,6 +176,14 @@ class Registry:
     @cached_property
     def evidence(self) -> EvidenceService:
         return EvidenceService(self)
+
+    @cached_property
+    def triage(self) -> TriageService:
+        return TriageService(self)
+
+    @cached_property
+    def risk_flags(self) -> RiskFlagService:
+        return RiskFlagService(self)
 
     @cached_property
     def accounts(self) -> AccountService:

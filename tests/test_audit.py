@@ -455,6 +455,7 @@ class Step:
     keep: str | None = None  # store the command's stdout (stripped) under this state key
     kept: Callable[[Result], str] = lambda r: r.stdout.strip()  # what ``keep`` stores
     secret: str | None = None  # store stdout (a secret shown once) under this state key
+    before: tuple[str, ...] = ()  # entries the operation's own services write first
 
 
 def _defender_json(name: str) -> str:
@@ -487,6 +488,17 @@ def _evidence_file(s: dict[str, Any], name: str, data: bytes) -> str:
 NEW = "Zqxcanary new passphrase"
 NEWER = "Zqxcanary newer passphrase"
 PASSWORD = "Zqxcanary account password"
+
+
+def _triage_file(s: dict[str, Any]) -> str:
+    path = Path(s["tmp"]) / "Zqxcanarybatch.csv"
+    path.write_text("author,text,url\n@Zqxcanaryauthor,I will kill you Zqxcanarytext,"
+                    "https://zqxcanary.example/post\n", encoding="utf-8")  # fmt: skip
+    return str(path)
+
+
+def _first_message(result: Result) -> str:
+    return str(json.loads(result.stdout.splitlines()[0])["id"])
 
 
 def _first_word(result: Result) -> str:
@@ -629,6 +641,24 @@ STEPS = [
     Step("evidence verify", lambda s: ["evidence", "verify", s["e1"]], "evidence.verify",
          object_key="e1"),
     Step(
+        "triage run (with --defender)",
+        lambda s: ["triage", "run", _triage_file(s), "--defender", s["d1"], "--rules-only"],
+        "triage.store",
+        keep="b1",
+        object_key="b1",
+    ),
+    Step("triage batches", lambda s: ["triage", "batches"], "triage.list"),
+    Step("triage show", lambda s: ["triage", "show", s["b1"], "--format", "jsonl"],
+         "triage.read", keep="m1", kept=_first_message, object_key="b1"),
+    Step("triage relabel", lambda s: ["triage", "relabel", s["m1"], "--as", "threat"],
+         "triage.relabel", object_key="m1"),
+    Step("triage dismiss", lambda s: ["triage", "dismiss", s["m1"], "--reason",
+                                      "Zqxcanaryreason"], "triage.dismiss", object_key="m1"),
+    Step("triage accept", lambda s: ["triage", "accept", s["m1"]], "triage.accept",
+         before=("incident.create", "evidence.add", "risk_flag.raise"), object_key="m1"),
+    Step("triage export-relabels", lambda s: ["triage", "export-relabels"],
+         "triage.export_relabels"),
+    Step(
         "users add",
         lambda s: [
             "users",
@@ -764,7 +794,8 @@ NOT_AUDITED = {
     "audit list",
     "tokens list",
     "groups list",
-    # Triage reads a file and prints; it opens no vault (storing batches will be audited).
+    # Without --defender, triage reads a file and prints; it opens no vault (with it, the batch
+    # is stored and audited: see STEPS).
     "triage run",
     "triage campaigns",
     "triage train",
@@ -804,9 +835,9 @@ def test_every_command_leaves_exactly_one_entry_without_values(
         if step.secret:
             state[step.secret] = result.stdout.strip()
         new = _all_rows(vault)[len(before) :]
-        assert [r.action for r in new] == [step.action], f"{step.name}: {new}"
+        assert [r.action for r in new] == [*step.before, step.action], f"{step.name}: {new}"
         if step.object_key:
-            assert new[0].object_id == state[step.object_key], step.name
+            assert new[-1].object_id == state[step.object_key], step.name
     rows = _all_rows(vault)
     text = "\n".join(
         " ".join(str(v) for v in (r.actor, r.action, r.object_type, r.object_id, r.detail))

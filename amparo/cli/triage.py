@@ -1,5 +1,7 @@
-"""``amparo triage``: read a batch of messages, rank the abuse in it, find campaigns; train and
-evaluate the models. ``run`` and ``campaigns`` need no vault: a quick look at a file."""
+"""``amparo triage``: read a batch of messages, rank the abuse in it, find campaigns; keep a
+batch in the vault for a defender, review it and accept what matters as incidents; train and
+evaluate the models. ``run`` without ``--defender`` and ``campaigns`` need no vault: a quick
+look at a file."""
 
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ from typing import Any
 
 import click
 
-from amparo.cli.context import handle_errors
+from amparo.cli.context import handle_errors, open_registry, vault_option
 from amparo.cli.output import render
+from amparo.errors import ValidationError
 
 __all__ = ["triage"]
 
@@ -90,12 +93,28 @@ def triage() -> None:
 @output_format
 @click.option("--limit", type=click.IntRange(1), help="Show only the N most urgent messages.")
 @click.option("--rules-only", is_flag=True, help="Skip the models (faster, less thorough).")
+@click.option(
+    "--defender",
+    "defender_id",
+    metavar="ID",
+    help="Keep the batch in the vault for this defender (prints the batch id).",
+)
+@click.option("--vault", "vault", envvar="AMPARO_VAULT",
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Vault directory, with --defender (or set AMPARO_VAULT).")  # fmt: skip
 @handle_errors
 def run_command(
     file: Path, input_format: str | None, pairs: tuple[str, ...], fmt: str, limit: int | None,
-    rules_only: bool,
+    rules_only: bool, defender_id: str | None, vault: Path | None,
 ) -> None:  # fmt: skip
-    """Rank the messages of FILE (CSV, JSON or JSON Lines) by urgency, with reasons."""
+    """Rank the messages of FILE (CSV, JSON or JSON Lines) by urgency, with reasons.
+
+    With --defender the batch is analysed, stored (encrypted, in her case) and its id printed:
+    review it with 'triage show', in the browser at /triage, or accept messages as incidents.
+    """
+    if defender_id is not None:
+        _store(file, input_format, pairs, rules_only, defender_id, vault)
+        return
     from amparo.triage.analyse import Triage
     from amparo.triage.model import MODELS
 
@@ -283,3 +302,190 @@ def evaluate_command(data: Path, models: Path | None, as_json: bool) -> None:
         {"system": name, **values} for name, values in ANCHORS.items()
     ]
     click.echo(render(rows, "table", ["system", "A", "B", "C"]), nl=False)
+
+
+# -- batches kept in the vault ----------------------------------------------------------------
+
+MESSAGE_COLUMNS = ["urgency", "id", "status", "lang", "categories", "author", "why", "text"]
+CSV_COLUMNS = ["id", "row", "source_id", "urgency", "status", "language", "categories",
+               "model_categories", "author", "posted_at", "url", "platform", "reasons",
+               "doxxing", "campaign_id", "incident_id", "model", "text_sha256", "text"]  # fmt: skip
+BATCH_COLUMNS = ["id", "created_at", "defender_id", "defender_name", "source_name", "messages",
+                 "abusive", "unreviewed", "campaigns", "skipped"]  # fmt: skip
+CATEGORY = click.Choice(["threat", "sexual_harassment", "sexist_derogation", "smear", "doxxing",
+                         "none"])  # fmt: skip
+
+
+def _store(
+    file: Path, input_format: str | None, pairs: Sequence[str], rules_only: bool,
+    defender_id: str, vault: Path | None,
+) -> None:  # fmt: skip
+    if vault is None:
+        raise click.UsageError("--defender needs the vault: give --vault or set AMPARO_VAULT")
+    with open_registry(vault) as registry:
+        stored = registry.triage.ingest(
+            registry.defenders.resolve(defender_id), file, name=file.name, fmt=input_format,
+            mapping=_mapping(pairs), rules_only=rules_only, progress=_progress("triage"),
+        )  # fmt: skip
+    for skipped in stored.skipped[:50]:
+        click.echo(f"skipped {skipped}", err=True)
+    if len(stored.skipped) > 50:
+        click.echo(f"... and {len(stored.skipped) - 50} more skipped rows", err=True)
+    b = stored.batch
+    click.echo(f"{b.messages:,} messages stored ({b.abusive:,} abusive, {b.campaigns:,} "
+               f"campaigns), {b.skipped:,} rows skipped; model {b.model_id}", err=True)  # fmt: skip
+    click.echo(b.id)
+
+
+@triage.command("batches")
+@vault_option
+@click.option("--defender", "defender_id", metavar="ID", help="Only this defender's batches.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True)  # fmt: skip
+@handle_errors
+def batches_command(vault: Path, defender_id: str | None, fmt: str) -> None:
+    """The batches kept in the vault that you may see, newest first."""
+    with open_registry(vault) as registry:
+        wanted = registry.defenders.resolve(defender_id) if defender_id else None
+        rows = [b.to_dict() for b in registry.triage.batches(defender_id=wanted)]
+    click.echo(render(rows, fmt, BATCH_COLUMNS), nl=False)
+
+
+@triage.command("show")
+@vault_option
+@click.argument("batch")
+@output_format
+@click.option("--category", type=CATEGORY, help="Only messages of this category.")
+@click.option("--status", type=click.Choice(["new", "relabelled", "dismissed", "accepted"]))
+@click.option("--min-urgency", type=click.IntRange(0, 100), help="Only this urgent or more.")
+@click.option("--limit", type=click.IntRange(1), help="Only the N most urgent.")
+@click.option("--campaigns", "show_campaigns", is_flag=True,
+              help="List the batch's campaigns instead of its messages.")  # fmt: skip
+@handle_errors
+def show_command(
+    vault: Path, batch: str, fmt: str, category: str | None, status: str | None,
+    min_urgency: int | None, limit: int | None, show_campaigns: bool,
+) -> None:  # fmt: skip
+    """A stored batch's messages, most urgent first, with categories and reasons."""
+    from amparo.services.triage import MessageFilter
+
+    with open_registry(vault) as registry:
+        batch_id = registry.triage.resolve(batch)
+        if show_campaigns:
+            found = [c.to_dict() for c in registry.triage.campaigns(batch_id)]
+        else:
+            query = MessageFilter(category=category, status=status, min_urgency=min_urgency,
+                                  limit=limit)  # fmt: skip
+            messages = [m.to_dict() for m in registry.triage.messages(batch_id, query)]
+    if show_campaigns:
+        _print_campaigns(found, fmt)
+        return
+    if fmt == "jsonl":
+        for row in messages:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    if fmt == "csv":
+        flat = [{**m, "categories": " ".join(m["categories"]),
+                 "model_categories": " ".join(m["model_categories"]),
+                 "reasons": " | ".join(m["reasons"]), "model": m["model"],
+                 "doxxing": " ".join(f"{d['kind']}:{d['masked']}" for d in m["doxxing"])}
+                for m in messages]  # fmt: skip
+        click.echo(render(flat, "csv", CSV_COLUMNS), nl=False)
+        return
+    table = [{"urgency": m["urgency"], "id": m["id"], "status": m["status"],
+              "lang": m["language"], "categories": ",".join(m["categories"]),
+              "author": m["author"], "why": m["reasons"][0] if m["reasons"] else "",
+              "text": m["text"]} for m in messages]  # fmt: skip
+    click.echo(render(table, "table", MESSAGE_COLUMNS), nl=False)
+
+
+def _print_campaigns(found: list[dict[str, Any]], fmt: str) -> None:
+    if fmt == "jsonl":
+        for row in found:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    flat = [{**c, "reasons": " | ".join(c["reasons"]), "members": " ".join(c["members"]),
+             "authors": " ".join(c["authors"])} for c in found]  # fmt: skip
+    columns = ["id", "rank", "score", "messages", "accounts", "start", "end", "status",
+               "incident_id", "reasons", "representative"]  # fmt: skip
+    if fmt == "csv":
+        columns += ["members", "authors"]
+    click.echo(render(flat, fmt, columns), nl=False)
+
+
+@triage.command("relabel")
+@vault_option
+@click.argument("message")
+@click.option("--as", "categories", type=CATEGORY, multiple=True, required=True,
+              help="A category it really is; repeat for several ('none': none).")  # fmt: skip
+@handle_errors
+def relabel_command(vault: Path, message: str, categories: tuple[str, ...]) -> None:
+    """Set the categories you judged right for MESSAGE (kept for retraining)."""
+    with open_registry(vault) as registry:
+        done = registry.triage.relabel(registry.triage.resolve_message(message), categories)
+    click.echo(f"{done.id} {','.join(done.categories)}")
+
+
+@triage.command("dismiss")
+@vault_option
+@click.argument("message")
+@click.option("--reason", required=True, help="Why it needs no action (stored encrypted).")
+@handle_errors
+def dismiss_command(vault: Path, message: str, reason: str) -> None:
+    """Dismiss MESSAGE: it needs no action; the reason is kept."""
+    with open_registry(vault) as registry:
+        done = registry.triage.dismiss(registry.triage.resolve_message(message), reason)
+    click.echo(f"{done.id} {done.status}")
+
+
+@triage.command("accept")
+@vault_option
+@click.argument("message", required=False)
+@click.option("--campaign", "campaign", metavar="ID", help="Accept a whole campaign instead.")
+@click.option("--country", help="The incident's country when her profile names none.")
+@handle_errors
+def accept_command(
+    vault: Path, message: str | None, campaign: str | None, country: str | None
+) -> None:
+    """Make MESSAGE (or a campaign) an incident: the defender as victim, the messages as
+    evidence captures, and the defender flagged for risk review. Prints the incident id;
+    accepting again changes nothing."""
+    if (message is None) == (campaign is None):
+        raise ValidationError("message", "give a MESSAGE or --campaign ID (one of them)")
+    with open_registry(vault) as registry:
+        if campaign is not None:
+            result = registry.triage.accept_campaign(
+                registry.triage.resolve_campaign(campaign), country=country
+            )
+        else:
+            assert message is not None
+            result = registry.triage.accept(registry.triage.resolve_message(message),
+                                            country=country)  # fmt: skip
+    if result.created:
+        click.echo(f"{result.messages} message(s) accepted, {len(result.evidence)} evidence "
+                   "item(s); the defender is flagged for risk review", err=True)  # fmt: skip
+    else:
+        click.echo("already accepted: nothing new was made", err=True)
+    click.echo(result.incident_id)
+
+
+@triage.command("export-relabels")
+@vault_option
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file (default: standard output).")  # fmt: skip
+@handle_errors
+def export_relabels_command(vault: Path, out: Path | None) -> None:
+    """The messages people relabelled, as JSON Lines (text, categories judged right, the
+    model's categories): training examples for 'amparo triage train'. Holds message text."""
+    with open_registry(vault) as registry:
+        lines = [json.dumps(row, ensure_ascii=False) for row in registry.triage.export_relabels()]
+    text = "".join(line + "\n" for line in lines)
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    import os
+
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    click.echo(f"{len(lines)} relabelled messages written to {out}", err=True)

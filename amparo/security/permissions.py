@@ -79,6 +79,8 @@ ACTIONS: Mapping[str, str] = {
     "manage_users": "add, disable and reset accounts, groups and tokens",
     "read_audit": "read and verify the audit log",
     "key_operations": "change the passphrase, recover, export audit checkpoints",
+    "triage": "triage online abuse on a defender's behalf: store a batch of messages for her, "
+    "relabel or dismiss them, accept them as incidents (seeing a batch needs read_identity)",
 }
 
 
@@ -106,16 +108,18 @@ POLICY: tuple[Rule, ...] = (
     *_rules("admin", "case", "member", "read", "read_identity"),
     *_rules("admin", "case", "writer", "write", "delete"),
     *_rules("admin", "case", "member+reauth", "export", "read_original"),
+    *_rules("admin", "case", "writer", "triage"),
     # coordinator: runs the protection work of its cases
     *_rules("coordinator", "registry", "any", "create", "read", "read_aggregates"),
     *_rules("coordinator", "case", "member", "read", "read_identity"),
     *_rules("coordinator", "case", "writer", "write", "delete"),
     *_rules("coordinator", "case", "writer+reauth", "manage_grants", "export"),
     *_rules("coordinator", "case", "member", "read_original"),
+    *_rules("coordinator", "case", "writer", "triage"),
     # documenter: records what happened in its cases
     *_rules("documenter", "registry", "any", "create", "read"),
     *_rules("documenter", "case", "member", "read", "read_identity"),
-    *_rules("documenter", "case", "writer", "write", "read_original"),
+    *_rules("documenter", "case", "writer", "write", "read_original", "triage"),
     # analyst: patterns, never people
     *_rules("analyst", "registry", "any", "read_aggregates", "read_pseudonymised"),
     # viewer: reads what it is granted

@@ -476,3 +476,105 @@ custody_log = sa.Table(
     sa.Column("entry_mac", sa.LargeBinary(32), nullable=False),
     sa.UniqueConstraint("evidence_id", "seq"),
 )
+
+# -- online-abuse triage batches and risk-review flags (issue 6) -----------------------------
+
+# One uploaded batch of messages, analysed for one defender and filed in her case.
+triage_batches = sa.Table(
+    "triage_batches",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("case_id", ID, sa.ForeignKey("cases.id"), nullable=False, index=True),
+    sa.Column("defender_id", ID, nullable=False, index=True),
+    sa.Column("source_name_ct", CT, nullable=False),  # the uploaded file's name
+    sa.Column("skipped_ct", CT, nullable=True),  # rows skipped, with row/column/reason (JSON)
+    sa.Column("messages", sa.Integer, nullable=False),
+    sa.Column("skipped", sa.Integer, nullable=False),
+    sa.Column("abusive", sa.Integer, nullable=False),  # messages with a category
+    sa.Column("campaigns", sa.Integer, nullable=False),
+    sa.Column("model_id", sa.String(400), nullable=False),
+    sa.Column("created_at", UTC, nullable=False),
+    sa.Column("created_by", sa.String(80), nullable=False),
+)
+
+# Coordinated campaigns found in a batch; members point here through triage_messages.
+triage_campaigns = sa.Table(
+    "triage_campaigns",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("batch_id", ID, sa.ForeignKey("triage_batches.id"), nullable=False, index=True),
+    sa.Column("case_id", ID, sa.ForeignKey("cases.id"), nullable=False, index=True),
+    sa.Column("rank", sa.Integer, nullable=False),  # 1 = strongest in its batch
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("similarity", sa.Float, nullable=False),
+    sa.Column("members", sa.Integer, nullable=False),
+    sa.Column("accounts", sa.Integer, nullable=False),
+    sa.Column("start_at", UTC, nullable=True),
+    sa.Column("end_at", UTC, nullable=True),
+    sa.Column("representative_id", ID, nullable=True),  # the member most like the others
+    sa.Column("reasons_ct", CT, nullable=True),  # they can quote a link or hashtag (JSON)
+    sa.Column("authors_ct", CT, nullable=True),  # account handles (JSON)
+    sa.Column("status", CODE, nullable=False),  # new | accepted
+    sa.Column("incident_id", ID, nullable=True),
+    sa.Column("accepting_since", UTC, nullable=True),  # an accept in progress (its claim)
+    sa.Column("reviewed_at", UTC, nullable=True),
+    sa.Column("reviewed_by", sa.String(80), nullable=True),
+)
+
+# One message of a batch with its analysis and its review. Text, author, address and what
+# quotes them (reasons, doxxing findings) are ciphertext; scores and categories are facets.
+triage_messages = sa.Table(
+    "triage_messages",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("batch_id", ID, sa.ForeignKey("triage_batches.id"), nullable=False, index=True),
+    sa.Column("case_id", ID, sa.ForeignKey("cases.id"), nullable=False, index=True),
+    sa.Column("campaign_id", ID, nullable=True, index=True),
+    sa.Column("row", sa.Integer, nullable=False),  # where it was in the file
+    sa.Column("source_id_ct", CT, nullable=False),  # the platform's id of the post
+    sa.Column("text_ct", CT, nullable=False),
+    sa.Column("text_sha256_ct", CT, nullable=False),  # of the original text, UTF-8
+    sa.Column("author_ct", CT, nullable=True),
+    sa.Column("url_ct", CT, nullable=True),
+    sa.Column("reply_to_ct", CT, nullable=True),
+    sa.Column("platform", sa.String(40), nullable=True),
+    sa.Column("posted_at", UTC, nullable=True),  # created_at in the export
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("urgency", sa.Integer, nullable=False),
+    sa.Column("categories", sa.String(200), nullable=False),  # codes_column, model's
+    sa.Column("scores", sa.Text, nullable=False),  # JSON: category -> 0..1
+    sa.Column("model_scores", sa.Text, nullable=False),  # JSON: sexist, threats ...
+    sa.Column("reasons_ct", CT, nullable=True),  # JSON; they quote the matched words
+    sa.Column("doxxing_ct", CT, nullable=True),  # JSON [{kind, masked}]
+    sa.Column("model_id", sa.String(400), nullable=False),
+    sa.Column("status", CODE, nullable=False),  # new | relabelled | dismissed | accepted
+    sa.Column("relabel", sa.String(200), nullable=True),  # codes_column, a person's
+    sa.Column("relabelled_at", UTC, nullable=True),
+    sa.Column("relabelled_by", sa.String(80), nullable=True),
+    sa.Column("dismiss_reason_ct", CT, nullable=True),
+    sa.Column("reviewed_at", UTC, nullable=True),
+    sa.Column("reviewed_by", sa.String(80), nullable=True),
+    sa.Column("incident_id", ID, nullable=True),
+    sa.Column("evidence_id", ID, nullable=True),
+    sa.Column("accepting_since", UTC, nullable=True),  # an accept in progress (its claim)
+    sa.Index("ix_triage_messages_case_id_status_urgency", "case_id", "status", "urgency"),
+)
+
+# "Review this defender's risk": raised by triage (and later other sources), cleared by
+# whoever reviews it (the risk assessments of a later issue).
+risk_flags = sa.Table(
+    "risk_flags",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("case_id", ID, sa.ForeignKey("cases.id"), nullable=False, index=True),
+    sa.Column("defender_id", ID, nullable=False, index=True),
+    sa.Column("source_kind", CODE, nullable=False),  # triage_message | triage_campaign
+    sa.Column("source_id", ID, nullable=False),
+    sa.Column("incident_id", ID, nullable=True),
+    sa.Column("reason_ct", CT, nullable=False),
+    sa.Column("raised_at", UTC, nullable=False),
+    sa.Column("raised_by", sa.String(80), nullable=False),
+    sa.Column("cleared_at", UTC, nullable=True),
+    sa.Column("cleared_by", sa.String(80), nullable=True),
+    sa.Column("clear_note_ct", CT, nullable=True),
+)

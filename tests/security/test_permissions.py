@@ -147,3 +147,15 @@ def test_cases_allowed_agrees_with_allowed_case_by_case() -> None:
         one_by_one = sorted(c for c in grants if allowed(someone, action, Resource("case", c), NOW))
         assert cases_allowed(someone, action, NOW) == one_by_one, (role, fresh, mfa, action)
     assert cases_allowed(None, "read_identity", NOW) == []
+
+
+def test_triage_needs_a_write_grant_on_the_defenders_case() -> None:
+    # A trusted colleague (any working role with a write grant) triages on her behalf;
+    # readers of the case see batches (read_identity) but do not act; analysts never do.
+    for role, grant, fresh, kind in itertools.product(
+        USER_ROLES, MEMBERSHIPS, (False, True), ("case", "defender")
+    ):
+        got = allowed(actor(role, grant, fresh), "triage", Resource(kind, CASE), NOW)
+        assert got == (grant == "write" and role in ("admin", "coordinator", "documenter"))
+    assert not allowed(actor("documenter", "write", True), "triage", Resource("defender", OTHER),
+                       NOW)  # fmt: skip
