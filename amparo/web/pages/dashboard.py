@@ -31,6 +31,8 @@ def router() -> APIRouter:
         gettext = translations(lang).gettext
         page: dict[str, Any] = {"aggregates": reg.allowed("read_aggregates", Resource("registry"))}
         page["recent"] = reg.incidents.list(IncidentFilter(sort="-created", limit=RECENT))
+        page["urgent"] = reg.triage.urgent(limit=RECENT)
+        page["flags"] = reg.risk_flags.open_flags(limit=RECENT)
         if page["aggregates"]:
             data = aggregate_counts(reg)
             labels = reg.vocab["act_types"]

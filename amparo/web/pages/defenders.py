@@ -67,18 +67,22 @@ def router() -> APIRouter:
             IncidentFilter(defender_id=defender_id, sort="date", limit=500)
         )
         history = ctx.registry.defenders.history(defender_id)
+        flags = ctx.registry.risk_flags.for_defender(defender_id)
         return render(
             request, ctx, "defenders/profile.html", status_code, defender=defender,
             incidents=incidents, history=history, label=vocab_labeller(ctx, lang), notice=notice,
-            error=error,
+            error=error, flags=flags,
         )  # fmt: skip
 
     @pages.get("/defenders/{defender_id}", response_class=HTMLResponse)
     def show(
         request: Request, ctx: CurrentUser, defender_id: RecordId,
         merged: Annotated[int | None, Query(ge=0, le=1)] = None,
+        cleared: Annotated[int | None, Query(ge=0, le=1)] = None,
     ) -> Response:  # fmt: skip
         notice = N_("The duplicate profile was merged into this one.") if merged else None
+        if cleared:
+            notice = N_("The risk-review flag was cleared.")
         return profile(request, ctx, defender_id, notice=notice)
 
     @pages.post("/defenders/{defender_id}/merge", response_class=HTMLResponse)
