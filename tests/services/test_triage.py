@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from amparo.security.permissions import Actor
 from amparo.services.triage import MessageFilter, act_types_for
 from amparo.store import schema
 from tests import factories
-from tests.security.leaks import canary_cores, core_of, database_bytes, new_canary
+from tests.security.leaks import canary_cores, core_of, database_bytes, new_canary, vault_files
 
 CAMPAIGN = "the so-called defender {} is a paid foreign agent, everyone share this now"
 BATCH = (
@@ -88,7 +89,9 @@ def test_campaigns_are_stored_with_their_members(registry: Registry) -> None:
     assert {m.id for m in members} == set(campaign.members)
 
 
-def test_texts_authors_and_addresses_are_ciphertext_at_rest(registry: Registry) -> None:
+def test_texts_authors_and_addresses_are_ciphertext_at_rest(
+    registry: Registry, vault_dir: Path
+) -> None:
     text, author, url_part, name = (new_canary("ñandú") for _ in range(4))
     reason = new_canary("motivo")
     data = (
@@ -101,10 +104,13 @@ def test_texts_authors_and_addresses_are_ciphertext_at_rest(registry: Registry) 
     assert text in message.text and author in (message.author or "")
     registry.triage.relabel(message.id, ["threat"])
     registry.triage.dismiss(message.id, reason)
+    registry.triage.accept(message.id)  # the evidence capture is sealed too
     dump = database_bytes(registry.settings.database_url)
-    found = canary_cores(dump)
-    for canary in (text, author, url_part, name, reason):
-        assert core_of(canary) not in found, canary
+    on_disk = b"".join(vault_files(vault_dir).values())  # the database file, its WAL, blobs
+    for blob in (dump, on_disk):
+        found = canary_cores(blob)
+        for canary in (text, author, url_part, name, reason):
+            assert core_of(canary) not in found, canary
     assert hashlib.sha256(message.text.encode()).hexdigest().encode() not in dump
 
 
