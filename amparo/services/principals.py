@@ -1,22 +1,26 @@
 """Turning a signed-in user into the ``Actor`` that ``allowed`` judges.
 
 An actor's grants are its own case grants merged with those of its groups; ``write`` beats
-``read``. Loaded once per request, never cached across requests, so a revoked grant takes
-effect at the next request.
+``read``. A server may keep them between requests in a :class:`GrantsCache`, which compares
+the database's access epoch first (one row, bumped by triggers on every change to grants or
+group membership): a revoked grant still takes effect at the very next request, and a
+coordinator's 2,000 grants are not read again for every page.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from amparo.errors import NotFound
-from amparo.security.permissions import Actor
+from amparo.security.permissions import Actor, Grants
 from amparo.store import schema
 
-__all__ = ["actor_for_user", "grants_for_user"]
+__all__ = ["GrantsCache", "actor_for_user", "grants_for_user"]
 
 
 def grants_for_user(conn: Connection, user_id: str) -> dict[str, str]:
@@ -35,12 +39,45 @@ def grants_for_user(conn: Connection, user_id: str) -> dict[str, str]:
     return grants
 
 
+def access_epoch(conn: Connection) -> int:
+    """The number that changes whenever any grant or group membership changes."""
+    e = schema.access_epoch
+    return int(conn.execute(sa.select(e.c.epoch).where(e.c.id == 1)).scalar_one())
+
+
+class GrantsCache:
+    """Users' grants, kept while the access epoch stands still; thread-safe, bounded."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self._entries: OrderedDict[str, tuple[int, Grants]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, conn: Connection, user_id: str) -> Grants:
+        # The epoch is read before the grants: grants loaded after a change are cached under
+        # the older epoch at worst, and so are read again at the next request, never missed.
+        epoch = access_epoch(conn)
+        with self._lock:
+            hit = self._entries.get(user_id)
+            if hit is not None and hit[0] == epoch:
+                self._entries.move_to_end(user_id)
+                return hit[1]
+        grants = Grants(grants_for_user(conn, user_id))
+        with self._lock:
+            self._entries[user_id] = (epoch, grants)
+            self._entries.move_to_end(user_id)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return grants
+
+
 def actor_for_user(
     conn: Connection,
     user_id: str,
     *,
     mfa_complete: bool,
     reauthenticated_at: datetime | None = None,
+    cache: GrantsCache | None = None,
 ) -> Actor:
     u = schema.users
     row = conn.execute(sa.select(u.c.role, u.c.disabled_at).where(u.c.id == user_id)).first()
@@ -49,7 +86,7 @@ def actor_for_user(
     return Actor(
         user_id=user_id,
         role=row.role,
-        grants=grants_for_user(conn, user_id),
+        grants=cache.get(conn, user_id) if cache else Grants(grants_for_user(conn, user_id)),
         reauthenticated_at=reauthenticated_at,
         mfa_complete=mfa_complete,
     )

@@ -371,6 +371,15 @@ case_grants = sa.Table(
     sa.Column("granted_by", sa.String(80), nullable=False),
 )
 
+# One row, bumped by database triggers (migration 0006) on every change to case_grants or
+# group_members: a server may keep a user's grants while this number stands still.
+access_epoch = sa.Table(
+    "access_epoch",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("epoch", sa.BigInteger, nullable=False),
+)
+
 api_tokens = sa.Table(
     "api_tokens",
     metadata,

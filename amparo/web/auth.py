@@ -40,7 +40,7 @@ from amparo.services.accounts import (
     TokenPrincipal,
     normalise_username,
 )
-from amparo.services.principals import actor_for_user
+from amparo.services.principals import GrantsCache, actor_for_user
 from amparo.store import schema
 from amparo.web import i18n
 from amparo.web.i18n import N_
@@ -125,6 +125,7 @@ class WebAuth:
         self.sessions = sessions
         self.secure_cookies = secure_cookies
         self.templates = templates
+        self.grants = GrantsCache()
 
     @property
     def cookie_name(self) -> str:
@@ -255,7 +256,11 @@ def _view(
     with auth.registry.store.read() as conn:
         try:
             actor = actor_for_user(
-                conn, user_id, mfa_complete=True, reauthenticated_at=reauthenticated_at
+                conn,
+                user_id,
+                mfa_complete=True,
+                reauthenticated_at=reauthenticated_at,
+                cache=auth.grants,
             )
         except NotFound:
             raise NotSignedIn from None
@@ -487,7 +492,7 @@ async def choose_language(request: Request) -> Response:
     session = await auth.session(request)
     if language in i18n.LANGUAGES and session is not None and session.mfa_complete:
         with auth.registry.store.read() as conn:  # the account's own choice, kept with it
-            actor = actor_for_user(conn, session.user_id, mfa_complete=True)
+            actor = actor_for_user(conn, session.user_id, mfa_complete=True, cache=auth.grants)
         auth.registry.acting_as(actor, f"user:{session.username}").accounts.set_language(
             session.user_id, language
         )
