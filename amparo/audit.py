@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -45,6 +45,9 @@ __all__ = [
     "filter_names",
     "render_actions",
 ]
+
+# action, actor, object type, object id, detail
+_Item = tuple[str, str, str | None, str | None, "str | Mapping[str, object]"]
 
 ACTIONS: dict[str, str] = {
     "incident.create": "An incident was created (by 'incidents add' or one per imported row).",
@@ -311,15 +314,38 @@ class AuditLog:
         """Append one entry per (object_type, object_id, detail); returns the last seq."""
         if action not in ACTIONS:
             raise ValueError(f"unknown audit action {action!r}")
+        who = actor if actor is not None else self._actor_now()
+        seqs = self._append(conn, [(action, who, t, i, d) for t, i, d in items])
+        return seqs[-1] if seqs else self._tail(conn)[0]
+
+    def record_alone(
+        self,
+        action: str,
+        *,
+        object_type: str | None = None,
+        object_id: str | None = None,
+        detail: str | Mapping[str, object] = "",
+        actor: str | None = None,
+    ) -> int:
+        """Append one entry in a transaction of its own, shared with the entries other
+        threads append at the same moment (amparo.store.group_commit): returns once it is
+        committed, like a transaction of its own, at a share of one commit's cost."""
+        if action not in ACTIONS:
+            raise ValueError(f"unknown audit action {action!r}")
+        who = actor if actor is not None else self._actor_now()
+        item: _Item = (action, who, object_type, object_id, detail)
+        seq: int = self.store.grouped("audit", self._append).submit(item)
+        return seq
+
+    def _append(self, conn: Connection, items: Sequence[_Item]) -> list[int]:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_LOCK_ID})
         seq, prev = self._tail(conn)
-        who = actor if actor is not None else self._actor_now()
-        who = _fit(encode_field(who), 120)
         at = self.clock.now()
-        rows = []
-        for object_type, object_id, detail in items:
+        rows, seqs = [], []
+        for action, actor, object_type, object_id, detail in items:
             seq += 1
+            who = _fit(encode_field(actor), 120)
             kind = None if object_type is None else _fit(encode_field(object_type), 40)
             oid = None if object_id is None else _fit(encode_field(object_id), 64)
             text = _detail(detail)
@@ -330,10 +356,11 @@ class AuditLog:
             }  # fmt: skip
             prev = entry_hash
             rows.append(values)
+            seqs.append(seq)
         if rows:
             conn.execute(sa.insert(L), rows)
             self._write_head(conn, seq, prev)
-        return seq
+        return seqs
 
     def _actor_now(self) -> str:
         return self._actor() if callable(self._actor) else self._actor

@@ -141,8 +141,7 @@ class CaseService:
                 )  # fmt: skip
                 level = self.r.principal.grants.get(row.id)
                 out.append((summary, counts[row.id][0], counts[row.id][1], level))
-        with self.r.store.write() as conn:
-            self.r.audit.record(conn, "case.list", object_type="case", detail={"count": len(out)})
+        self.r.audit.record_alone("case.list", object_type="case", detail={"count": len(out)})
         return out
 
     def overview(self, case_id: str) -> tuple[CaseSummary, int, int, str | None]:

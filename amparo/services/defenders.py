@@ -270,19 +270,18 @@ class DefenderService:
         with self.r.store.read() as conn:
             defender = self._load(conn, defender_id)
         self._require(defender, "read_identity")
-        with self.r.store.write() as conn:
-            self._audit(conn, "read", defender_id, version=defender.version)
+        self.r.audit.record_alone("defender.read", object_type=ENTITY, object_id=defender_id,
+                                  detail={"version": defender.version})  # fmt: skip
         return defender
 
     def list(self, query: DefenderFilter | None = None) -> builtins.list[DefenderSummary]:
         """Summaries with names: one audit entry per call, never the filter values."""
         q = query or DefenderFilter()
         out = self._list(q)
-        with self.r.store.write() as conn:
-            self.r.audit.record(
-                conn, "defender.list", object_type=ENTITY,
-                detail={"count": len(out), "filters": filter_names(q)},
-            )  # fmt: skip
+        self.r.audit.record_alone(
+            "defender.list", object_type=ENTITY,
+            detail={"count": len(out), "filters": filter_names(q)},
+        )  # fmt: skip
         return out
 
     def _list(self, q: DefenderFilter) -> builtins.list[DefenderSummary]:

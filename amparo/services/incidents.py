@@ -401,8 +401,8 @@ class IncidentService:
         with self.r.store.read() as conn:
             incident = self._load(conn, incident_id)
         self._require(incident, "read_identity")
-        with self.r.store.write() as conn:
-            self._audit(conn, "read", incident_id, version=incident.version)
+        self.r.audit.record_alone("incident.read", object_type=ENTITY, object_id=incident_id,
+                                  detail={"version": incident.version})  # fmt: skip
         return incident
 
     def history(self, incident_id: str) -> builtins.list[VersionInfo]:
@@ -412,8 +412,8 @@ class IncidentService:
     def diff(self, incident_id: str, old: int, new: int) -> builtins.list[FieldChange]:
         self._require_by_history(incident_id, "read_identity")
         changes = self.versions.diff(incident_id, old, new)
-        with self.r.store.write() as conn:
-            self._audit(conn, "diff", incident_id, versions=f"{old},{new}")
+        self.r.audit.record_alone("incident.diff", object_type=ENTITY, object_id=incident_id,
+                                  detail={"versions": f"{old},{new}"})  # fmt: skip
         return changes
 
     def pseudonymised(self, query: IncidentFilter | None = None) -> builtins.list[dict[str, Any]]:
@@ -482,11 +482,10 @@ class IncidentService:
         ids = [(s.id, s.case_id) for s in self._list(q)]
         for case_id in sorted({case for _, case in ids}):
             self.r.require_in_case("export", "case", case_id, case_id)
-        with self.r.store.write() as conn:
-            self.r.audit.record(
-                conn, "incident.export", object_type=ENTITY,
-                detail={"count": len(ids), "format": fmt, "filters": filter_names(q)},
-            )  # fmt: skip
+        self.r.audit.record_alone(
+            "incident.export", object_type=ENTITY,
+            detail={"count": len(ids), "format": fmt, "filters": filter_names(q)},
+        )  # fmt: skip
         return self._export_batches([incident_id for incident_id, _ in ids])
 
     def _export_batches(self, ids: Sequence[str]) -> Iterator[Incident]:
@@ -525,11 +524,10 @@ class IncidentService:
         """Summaries (titles may name people): one audit entry per call, never the filters."""
         q = query or IncidentFilter()
         out = self._list(q)
-        with self.r.store.write() as conn:
-            self.r.audit.record(
-                conn, "incident.list", object_type=ENTITY,
-                detail={"count": len(out), "filters": filter_names(q)},
-            )  # fmt: skip
+        self.r.audit.record_alone(
+            "incident.list", object_type=ENTITY,
+            detail={"count": len(out), "filters": filter_names(q)},
+        )  # fmt: skip
         return out
 
     def _list(self, q: IncidentFilter) -> builtins.list[IncidentSummary]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import QueuePool
 
 from amparo.errors import StorageError
+from amparo.store.group_commit import GroupCommit
 
 __all__ = ["Store"]
 
@@ -118,6 +119,8 @@ class Store:
         self.url = sa.make_url(url)
         self.dialect = self.url.get_backend_name()
         self._write_lock = threading.Lock()
+        self._write_lock_for_groups = threading.Lock()
+        self._groups: dict[str, GroupCommit[Any, Any]] = {}
         if self.dialect == "sqlite":
             path = self.url.database
             if not path:
@@ -149,6 +152,16 @@ class Store:
             self._reader = self._writer
         else:
             raise StorageError(f"unsupported database '{self.dialect}': use sqlite or postgresql")
+
+    def grouped(
+        self, name: str, apply: Callable[[Connection, Sequence[Any]], Sequence[Any]]
+    ) -> GroupCommit[Any, Any]:
+        """The group commit named ``name`` for this store (created with ``apply`` once)."""
+        with self._write_lock_for_groups:
+            found = self._groups.get(name)
+            if found is None:
+                found = self._groups[name] = GroupCommit(self.write, apply)
+            return found
 
     @property
     def engine(self) -> Engine:
