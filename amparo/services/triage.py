@@ -436,11 +436,12 @@ class TriageService:
         stmt = stmt.order_by(M.c.urgency.desc(), M.c.row, M.c.id)
         if q.limit is not None:
             stmt = stmt.limit(q.limit).offset(q.offset)
-        with self.r.store.write() as conn:
+        with self.r.store.read() as conn:  # decrypted outside the write lock: batches are big
             sealer = sealer_for(conn, self.r.keyring, row.case_id)
             out = [_message(sealer, m) for m in conn.execute(stmt).all()]
-            filters = [k for k in ("category", "status", "min_urgency", "campaign_id")
-                       if getattr(q, k) is not None]  # fmt: skip
+        filters = [k for k in ("category", "status", "min_urgency", "campaign_id")
+                   if getattr(q, k) is not None]  # fmt: skip
+        with self.r.store.write() as conn:
             self.r.audit.record(conn, "triage.read", object_type="triage_batch",
                                 object_id=row.id,
                                 detail={"count": len(out), "filters": filters})  # fmt: skip
