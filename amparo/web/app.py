@@ -147,6 +147,7 @@ def create_app(
 
     @app.exception_handler(CsrfRejected)
     async def csrf_rejected(request: Request, exc: CsrfRejected) -> Response:
+        await request.close()  # a multipart form read for its token: its spooled files too
         return refuse(request, "missing or invalid CSRF token")
 
     @app.exception_handler(ScopeRefused)

@@ -150,3 +150,15 @@ def test_batches_of_cases_one_is_not_in_stay_hidden(
         assert refused.status_code == 404, action
     assert "Hidden Person" not in client.get("/triage").text
     assert upload(client, signed_in.csrf, hidden.id).status_code == 422  # type: ignore[attr-defined]
+
+
+def test_an_upload_without_its_csrf_token_is_refused_and_its_file_let_go(
+    client: TestClient, signed_in: Browser
+) -> None:
+    """The token is read from the multipart body; refusing must close the spooled upload
+    (pytest turns the ResourceWarning of an open file into a failure)."""
+    user = signed_in.registry.accounts.get_by_username("ana")
+    defender_id = granted_defender(signed_in.registry, user.id)
+    response = upload(client, "not-the-token", defender_id)
+    assert response.status_code == 403  # type: ignore[attr-defined]
+    assert "csrf" in response.text.lower()  # type: ignore[attr-defined]
