@@ -56,6 +56,10 @@ SCENARIOS = {
     "mixed": "all of the above together (lists and single records weigh 3, the rest 1)",
 }
 CPU_PARTS = ("server", "database", "locust", "other")
+# Paced runs: 20 people each reading a page for about this long before the next request
+# (half to one and a half times it) -- several times faster than anyone reads a list.
+THINK_S = 0.5
+PACED = ("mixed", "search")
 STARTUP_S, RAMP_S = 1.5, 2  # locust's start-up; spawning all clients at users/2 per second
 OFFICER_CASES = 20  # grants of the second user: a field officer following a few cases
 HERE = Path(__file__).resolve().parent
@@ -358,12 +362,14 @@ def _database_cpu(database: str | None) -> dict[int, float]:
 # -- the load -----------------------------------------------------------------------------
 def run_locust(
     scenario: str, port: int, token: str, params_file: Path, users: int, seconds: int,
-    outdir: Path, server_pid: int, database: str | None = None,
+    outdir: Path, server_pid: int, database: str | None = None, think: float = 0.0,
 ) -> dict[str, Any]:  # fmt: skip
     """One headless locust run; per-request-name and aggregated stats from its CSV."""
-    prefix = outdir / scenario
+    label = f"{scenario}-paced" if think else scenario
+    prefix = outdir / label
     env = {**os.environ, "AMPARO_BENCH_PARAMS": str(params_file),
-           "AMPARO_BENCH_SCENARIO": scenario, "AMPARO_BENCH_TOKEN": token}  # fmt: skip
+           "AMPARO_BENCH_SCENARIO": scenario, "AMPARO_BENCH_TOKEN": token,
+           "AMPARO_BENCH_THINK": str(think)}  # fmt: skip
     command = [
         sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"), "--headless",
         "--users", str(users), "--spawn-rate", str(max(1, users // 2)),
@@ -395,7 +401,7 @@ def run_locust(
         sys.stderr.write(stderr.decode(errors="replace")[-3000:])
         raise SystemExit(f"locust failed ({locust.returncode}) in scenario {scenario}")
     rows = {}
-    with (outdir / f"{scenario}_stats.csv").open(encoding="utf-8") as handle:
+    with (outdir / f"{label}_stats.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             rows[row["Name"]] = {
                 "requests": int(row["Request Count"]),
@@ -413,6 +419,7 @@ def run_locust(
     machine = cores * (busy_after - busy_before) / max(1e-9, total_after - total_before)
     return {  # CPU in % of one core, as top shows it
         "scenario": scenario,
+        "think": think,
         "rows": rows,
         "cpu": {
             "server": 100 * server_cpu / wall,
@@ -434,6 +441,7 @@ def run_backend(
     seconds: int,
     keep: bool,
     workers: int = 1,
+    think: float = THINK_S,
 ) -> dict[str, Any]:
     vault, params = prepare(backend, n, cache, database_url)
     outdir = vault.parent / "results"
@@ -444,9 +452,9 @@ def run_backend(
     port = free_port()
     server = start_server(vault, port, vault.parent / "server.log", workers)
 
-    def load(scenario: str, who: str, length: int) -> dict[str, Any]:
+    def load(scenario: str, who: str, length: int, pause: float = 0.0) -> dict[str, Any]:
         return run_locust(scenario, port, tokens[who], vault.parent / "params.json", users,
-                          length, outdir, server.pid, database)  # fmt: skip
+                          length, outdir, server.pid, database, pause)  # fmt: skip
 
     runs = []
     try:
@@ -460,6 +468,12 @@ def run_backend(
                 f"{agg['failures']} failures; CPU % of a core {runs[-1]['cpu']}")  # fmt: skip
         log(f"[{backend}] officer ({params['officer_cases']} cases): newest page and filters")
         officer = load("officer", "officer", max(5, seconds // 2))
+        paced = []
+        for scenario in PACED:
+            log(f"[{backend}] {scenario}, {users} users pausing {think} s on average")
+            paced.append(load(scenario, "coordinator", seconds, think))
+            agg = paced[-1]["rows"]["Aggregated"]
+            log(f"  {agg['rps']:.0f} req/s, p50 {agg['p50']:.0f} ms, p95 {agg['p95']:.0f} ms")
     finally:
         stop_server(server)
     version = ""
@@ -474,7 +488,7 @@ def run_backend(
         finally:
             admin.dispose()
     return {"backend": backend, "version": version, "params": params, "runs": runs,
-            "officer": officer}  # fmt: skip
+            "officer": officer, "paced": paced}  # fmt: skip
 
 
 # -- the report ---------------------------------------------------------------------------
@@ -569,6 +583,27 @@ def render(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
                 f"| {result['backend']} | {label} | {_fmt(row['rps'])} | {row['p50']:.0f} | "
                 f"{row['p95']:.0f} | {row['p99']:.0f} | {row['failures']} |"
             )
+    think = results[0]["paced"][0]["think"] if results[0]["paced"] else THINK_S
+    lines += [
+        "",
+        f"The same {args.users} clients (coordinator, {first['cases']:,} grants) as people use it:"
+        f" each pauses {think / 2:g}–{think * 1.5:g} s",
+        f"(mean {think:g} s) between requests, so each asks about "
+        f"{1 / think:g} times a second — faster than anyone",
+        "reads a list. This is the load the target is about; the tables above find the ceiling:",
+        "",
+        "| backend | scenario | requests/s | p50 (ms) | p95 (ms) | p99 (ms) | failures |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for result in results:
+        for run in result["paced"]:
+            for name, row in run["rows"].items():
+                label = f"{run['scenario']}: all" if name == "Aggregated" else name
+                lines.append(
+                    f"| {result['backend']} | {label} | {_fmt(row['rps'])} | "
+                    f"{row['p50']:.0f} | {row['p95']:.0f} | {row['p99']:.0f} | "
+                    f"{row['failures']} |"
+                )
     return "\n".join(lines) + "\n"
 
 
@@ -610,6 +645,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--workers", type=int, default=1,
                         help="Server processes (amparo serve --workers)")  # fmt: skip
+    parser.add_argument("--think", type=float, default=THINK_S,
+                        help="Mean pause (s) of each client in the paced runs")  # fmt: skip
     parser.add_argument("--cache", type=Path,
                         default=Path(tempfile.gettempdir()) / "amparo-bench-api")  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="Keep the PostgreSQL database.")
@@ -631,7 +668,7 @@ def main() -> None:
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     results = [
         run_backend(b, args.incidents, args.database_url, args.cache, args.users, args.seconds,
-                    args.keep, args.workers)
+                    args.keep, args.workers, args.think)
         for b in backends
     ]  # fmt: skip
     section = render(results, args)

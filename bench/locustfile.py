@@ -4,7 +4,9 @@ standard library with gevent at import, which the data building must not see).
 The scenario and its parameters come from the environment: ``AMPARO_BENCH_SCENARIO`` (one of
 ``SCENARIOS``) and ``AMPARO_BENCH_PARAMS`` (a JSON file: bearer token, filter combinations,
 common and rare words, incident ids). Every user sends requests back to back (no think time),
-so 20 users keep 20 requests in flight.
+so 20 users keep 20 requests in flight, unless ``AMPARO_BENCH_THINK`` gives a mean pause in
+seconds between one user's requests (drawn uniformly from half to one and a half times it):
+people read what they asked for before they ask again.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urlencode
 
-from locust import constant, task
+from locust import between, constant, task
 from locust.contrib.fasthttp import FastHttpUser
 
 PARAMS = json.loads(Path(os.environ["AMPARO_BENCH_PARAMS"]).read_text(encoding="utf-8"))
 SCENARIO = os.environ.get("AMPARO_BENCH_SCENARIO", "mixed")
 TOKEN = os.environ["AMPARO_BENCH_TOKEN"]
+THINK = float(os.environ.get("AMPARO_BENCH_THINK", "0"))
 PAGE = 50
 DEEP_PAGES = 5  # pages followed by next_cursor after the first
 
@@ -39,7 +42,7 @@ NAMES = {
 
 
 class ApiUser(FastHttpUser):
-    wait_time = constant(0)
+    wait_time = between(THINK / 2, THINK * 1.5) if THINK > 0 else constant(0)
     network_timeout = 30.0
     connection_timeout = 10.0
     default_headers: ClassVar[dict[str, str]] = {
