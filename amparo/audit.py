@@ -128,12 +128,35 @@ ACTIONS: dict[str, str] = {
     "risk_flag.list": "Open risk-review flags were listed with the defenders' names (detail: "
     "count).",
     "risk_flag.clear": "A risk-review flag was cleared (never the note).",
+    "risk.assess": "A risk assessment version was stored for a defender (detail: assessment, "
+    "version, band, computed band, flags cleared).",
+    "risk.read": "One risk assessment of a defender was shown (detail: version).",
+    "risk.history": "A defender's risk assessments were shown (detail: count).",
+    "case.read": "A protection case was shown with its people, measures and check-ins.",
+    "case.protection": "A case's protection fields were set (detail: field names).",
+    "measure.add": "A preventive or emergency measure was added to a case's plan (detail: kind, "
+    "status).",
+    "measure.update": "A measure of a protection plan was changed (detail: field names).",
+    "urgent.open": "An urgent action was opened (detail: kind).",
+    "urgent.step": "A step of an urgent action's checklist was ticked or unticked (detail: step).",
+    "urgent.close": "An urgent action was closed (detail: status).",
+    "checkin.schedule": "Check-ins were scheduled for a defender (detail: interval, chain length).",
+    "checkin.record": "A check-in was recorded (detail: method; escalation stopped).",
+    "checkin.link": "A new one-time check-in link was issued (never the link).",
+    "checkin.stop": "A check-in schedule was stopped.",
+    "checkin.status": "Check-in schedules were shown (detail: count).",
+    "checkin.missed": "A check-in was missed and the next step of its chain alerted (detail: "
+    "step, notifications).",
+    "notification.send": "A notification was delivered (detail: channel, event, attempt).",
+    "notification.fail": "A notification attempt failed (detail: channel, attempt, next try or "
+    "given up).",
+    "notification.prefs": "A user's notification preferences were set (detail: channels).",
 }
 READ_ACTIONS = frozenset(
     {"incident.read", "incident.reveal", "incident.diff", "defender.read", "defender.diff",
      "file.info", "file.read",
      "evidence.read", "evidence.read_shared", "evidence.read_original", "evidence.export",
-     "triage.read"}
+     "triage.read", "risk.read", "risk.history", "case.read"}
 )  # fmt: skip
 CHECKPOINT_FORMAT = "amparo-audit-checkpoint/1"
 ZERO_HASH = b"\x00" * 32

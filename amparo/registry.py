@@ -16,11 +16,15 @@ from amparo.security.keyring import Keyring
 from amparo.security.permissions import OPERATOR, Actor, Resource, allowed, cases_allowed
 from amparo.services.accounts import AccountService
 from amparo.services.cases import CaseService
+from amparo.services.checkins import CheckinService
 from amparo.services.defenders import DefenderService
 from amparo.services.evidence import EvidenceService
 from amparo.services.files import FileStore
 from amparo.services.grants import GrantService
 from amparo.services.incidents import IncidentService
+from amparo.services.notifications import NotificationService
+from amparo.services.protection import ProtectionService
+from amparo.services.risk import RiskService
 from amparo.services.risk_flags import RiskFlagService
 from amparo.services.triage import TriageService
 from amparo.settings import Settings
@@ -184,6 +188,22 @@ class Registry:
     @cached_property
     def risk_flags(self) -> RiskFlagService:
         return RiskFlagService(self)
+
+    @cached_property
+    def risk(self) -> RiskService:
+        return RiskService(self)
+
+    @cached_property
+    def protection(self) -> ProtectionService:
+        return ProtectionService(self)
+
+    @cached_property
+    def checkins(self) -> CheckinService:
+        return CheckinService(self)
+
+    @cached_property
+    def notifications(self) -> NotificationService:
+        return NotificationService(self)
 
     @cached_property
     def accounts(self) -> AccountService:

@@ -4,6 +4,11 @@ A vault directory holds the key file, the settings file, the SQLite database (un
 settings point at PostgreSQL) and encrypted files. Environment: ``AMPARO_VAULT`` names the
 vault directory, ``AMPARO_PASSPHRASE`` unlocks it without a prompt, ``AMPARO_DATABASE_URL``
 chooses the database at ``init``.
+
+Protection work reads, from the same file: ``public_url`` (links in notifications),
+``risk_cutpoints = [medium, high, extreme]`` (index cut-points of the risk bands) and an
+``[smtp]`` table (``host``, ``port``, ``from``, ``starttls``, ``username``; the password only
+from ``AMPARO_SMTP_PASSWORD``). Without an SMTP host, e-mails wait in the outbox.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from amparo.errors import VaultError
@@ -29,6 +34,14 @@ class Settings:
     vault_dir: Path
     database_url: str
     language: str = "en"
+    public_url: str = "http://127.0.0.1:8000"
+    risk_cutpoints: tuple[float, float, float] = (0.25, 0.6, 1.2)
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "amparo@localhost"
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
 
     @property
     def key_file(self) -> Path:
@@ -52,15 +65,38 @@ class Settings:
                 data = tomllib.loads(path.read_text("utf-8"))
             except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
                 raise VaultError(f"{path}: not valid TOML: {exc}") from None
-        unknown = set(data) - {"database_url", "language"}
+        unknown = set(data) - {"database_url", "language", "public_url", "risk_cutpoints", "smtp"}
         if unknown:
             raise VaultError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
         url = str(data.get("database_url") or cls.default_database_url(vault_dir))
+        smtp = data.get("smtp") or {}
+        cuts = data.get("risk_cutpoints") or (0.25, 0.6, 1.2)
+        try:
+            if not isinstance(smtp, dict) or set(smtp) - {"host", "port", "from", "starttls",
+                                                          "username"}:  # fmt: skip
+                raise ValueError("[smtp] takes host, port, from, starttls, username")
+            if not isinstance(cuts, list | tuple) or len(cuts) != 3:
+                raise ValueError("risk_cutpoints is a list of three numbers")
+            medium, high, extreme = (float(x) for x in cuts)
+            if not 0 < medium < high < extreme:
+                raise ValueError("risk_cutpoints must rise: 0 < medium < high < extreme")
+            port = int(smtp.get("port", 25))
+        except (TypeError, ValueError) as exc:
+            raise VaultError(f"{path}: {exc}") from None
         return cls(
             vault_dir=vault_dir,
             database_url=url,
             language=str(data.get("language") or env.get("AMPARO_LANGUAGE") or "en"),
-        )
+            public_url=str(data.get("public_url") or env.get("AMPARO_PUBLIC_URL")
+                           or "http://127.0.0.1:8000").rstrip("/"),
+            risk_cutpoints=(medium, high, extreme),
+            smtp_host=str(smtp["host"]) if smtp.get("host") else None,
+            smtp_port=port,
+            smtp_from=str(smtp.get("from") or "amparo@localhost"),
+            smtp_starttls=bool(smtp.get("starttls", False)),
+            smtp_username=str(smtp["username"]) if smtp.get("username") else None,
+            smtp_password=env.get("AMPARO_SMTP_PASSWORD") or None,
+        )  # fmt: skip
 
     def save(self) -> None:
         from amparo.security.keyfile import write_atomically
@@ -69,6 +105,16 @@ class Settings:
         if self.database_url != self.default_database_url(self.vault_dir):
             lines.append(f'database_url = "{_toml_escape(self.database_url)}"')
         lines.append(f'language = "{_toml_escape(self.language)}"')
+        if self.public_url != "http://127.0.0.1:8000":
+            lines.append(f'public_url = "{_toml_escape(self.public_url)}"')
+        if self.risk_cutpoints != (0.25, 0.6, 1.2):
+            lines.append(f"risk_cutpoints = [{', '.join(str(x) for x in self.risk_cutpoints)}]")
+        if self.smtp_host:
+            lines += ["", "[smtp]", f'host = "{_toml_escape(self.smtp_host)}"',
+                      f"port = {self.smtp_port}", f'from = "{_toml_escape(self.smtp_from)}"',
+                      f"starttls = {'true' if self.smtp_starttls else 'false'}"]  # fmt: skip
+            if self.smtp_username:
+                lines.append(f'username = "{_toml_escape(self.smtp_username)}"')
         write_atomically(self.vault_dir / SETTINGS_FILE, ("\n".join(lines) + "\n").encode())
 
 

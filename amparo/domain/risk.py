@@ -11,7 +11,7 @@ arithmetic must never average away:
 
 A person reviews every result and may set another band with a written reason. The items, their
 help texts and suggested actions (English and Spanish) are the data file
-``amparo/vocab/risk_items.csv``, read by :func:`load_items` when called, never at import.
+``amparo/vocab/forms/risk_items.csv``, read by :func:`load_items` when called, never at import.
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ class Assessment:
 
 def load_items() -> tuple[Item, ...]:
     """The 30 form items from the data file, in form order (T1..T8, V1..V12, C1..C10)."""
-    text = files("amparo.vocab").joinpath("risk_items.csv").read_text("utf-8")
+    text = files("amparo.vocab").joinpath("forms", "risk_items.csv").read_text("utf-8")
     out = []
     for row in csv.DictReader(io.StringIO(text)):
         langs = [k.removeprefix("label_") for k in row if k.startswith("label_")]

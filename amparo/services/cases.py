@@ -228,7 +228,9 @@ class CaseService:
             conn.execute(sa.delete(s.attachments).where(s.attachments.c.case_id == case_id))
             conn.execute(sa.delete(s.custody_log).where(s.custody_log.c.case_id == case_id))
             conn.execute(sa.delete(s.evidence).where(s.evidence.c.case_id == case_id))
-            for table in (s.triage_messages, s.triage_campaigns, s.triage_batches, s.risk_flags):
+            for table in (s.triage_messages, s.triage_campaigns, s.triage_batches, s.risk_flags,
+                          s.risk_assessments, s.protection_measures, s.urgent_actions,
+                          s.checkins, s.checkin_schedules, s.notifications):  # fmt: skip
                 conn.execute(sa.delete(table).where(table.c.case_id == case_id))
             conn.execute(sa.delete(s.case_grants).where(s.case_grants.c.case_id == case_id))
             conn.execute(

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["SOURCE_KINDS", "RiskFlag", "RiskFlagService"]
 
 F = schema.risk_flags
-SOURCE_KINDS = ("triage_message", "triage_campaign")
+SOURCE_KINDS = ("triage_message", "triage_campaign", "severe_incident")
 MAX_NOTE = 2_000
 
 

@@ -66,6 +66,12 @@ cases = sa.Table(
     sa.Column("wrapped_key", sa.LargeBinary, nullable=True),  # NULL once shredded
     sa.Column("created_at", UTC, nullable=False),
     sa.Column("shredded_at", UTC, nullable=True),
+    # Protection work (issue 7): whom the case protects, who leads it, how urgent it is.
+    sa.Column("subject_defender_id", ID, nullable=True),  # a defender or a collective
+    sa.Column("officer_id", ID, nullable=True),  # the assigned protection officer (users.id)
+    sa.Column("priority", CODE, nullable=True),  # priorities vocabulary
+    sa.Column("protection_status", CODE, nullable=True),  # intake|active|monitoring|closed
+    sa.Column("review_due", sa.Date, nullable=True),  # next risk review (earliest of its people)
 )
 
 defenders = sa.Table(
@@ -586,4 +592,129 @@ risk_flags = sa.Table(
     sa.Column("cleared_at", UTC, nullable=True),
     sa.Column("cleared_by", sa.String(80), nullable=True),
     sa.Column("clear_note_ct", CT, nullable=True),
+)
+
+
+# Protection work: assessments are immutable (inserted, never updated), one version per
+# defender per assessment. Item scores and bands are coded facets; notes are ciphertext.
+risk_assessments = sa.Table(
+    "risk_assessments",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("case_id", ID, sa.ForeignKey("cases.id"), nullable=False, index=True),
+    sa.Column("defender_id", ID, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("scores", sa.Text, nullable=False),  # JSON {"T1": 3, ...}
+    sa.Column("facts", sa.Text, nullable=False),  # ,code,code, (see amparo.domain.risk.FACTS)
+    sa.Column("threat", sa.Float, nullable=False),
+    sa.Column("vulnerability", sa.Float, nullable=False),
+    sa.Column("capacity", sa.Float, nullable=False),
+    sa.Column("risk_index", sa.Float, nullable=False),
+    sa.Column("computed_band", CODE, nullable=False),
+    sa.Column("band", CODE, nullable=False),  # after overrides and the officer's decision
+    sa.Column("overrides", sa.Text, nullable=False),  # ,rule,rule,
+    sa.Column("cutpoints", sa.String(80), nullable=False),  # the configuration it was scored by
+    sa.Column("urgent_action", sa.Boolean, nullable=False),
+    sa.Column("officer_band_reason_ct", CT, nullable=True),  # set when a person chose the band
+    sa.Column("note_ct", CT, nullable=True),
+    sa.Column("next_review", sa.Date, nullable=False),
+    sa.Column("created_at", UTC, nullable=False),
+    sa.Column("created_by", sa.String(80), nullable=False),
+    sa.UniqueConstraint("defender_id", "version"),
+)
+
+protection_measures = sa.Table(
+    "protection_measures",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("case_id", ID, sa.ForeignKey("cases.id"), nullable=False, index=True),
+    sa.Column("kind", CODE, nullable=False),  # preventive | emergency
+    sa.Column("driver", CODE, nullable=True),  # the risk item it answers (T1..C10), if any
+    sa.Column("description_ct", CT, nullable=False),
+    sa.Column("owner_ct", CT, nullable=True),  # who carries it out (a person: identity)
+    sa.Column("due_on", sa.Date, nullable=True),
+    sa.Column("status", CODE, nullable=False),  # intervention_status vocabulary
+    sa.Column("priority", CODE, nullable=False),  # priorities vocabulary
+    sa.Column("outcome_ct", CT, nullable=True),
+    *_bookkeeping(),
+)
+
+urgent_actions = sa.Table(
+    "urgent_actions",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("case_id", ID, sa.ForeignKey("cases.id"), nullable=False, index=True),
+    sa.Column("kind", CODE, nullable=False),  # un_appeal | emergency_grant | relocation | legal_aid
+    sa.Column("status", CODE, nullable=False),  # open | done | cancelled
+    sa.Column("steps", sa.Text, nullable=False),  # JSON {step code: {"at": iso, "by": actor}}
+    sa.Column("note_ct", CT, nullable=True),
+    sa.Column("opened_at", UTC, nullable=False),
+    sa.Column("opened_by", sa.String(80), nullable=False),
+    sa.Column("closed_at", UTC, nullable=True),
+)
+
+checkin_schedules = sa.Table(
+    "checkin_schedules",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("case_id", ID, sa.ForeignKey("cases.id"), nullable=False, index=True),
+    sa.Column("defender_id", ID, nullable=False, index=True),
+    sa.Column("interval_minutes", sa.Integer, nullable=False),
+    sa.Column("grace_minutes", sa.String(200), nullable=False),  # one per chain step: 30,60
+    sa.Column("chain_ct", CT, nullable=False),  # JSON list of whom to alert, in order
+    sa.Column("status", CODE, nullable=False),  # active | stopped | ended
+    sa.Column("starts_at", UTC, nullable=False),
+    sa.Column("ends_at", UTC, nullable=True),
+    sa.Column("next_due_at", UTC, nullable=False, index=True),
+    sa.Column("last_checkin_at", UTC, nullable=True),
+    sa.Column("escalation_step", sa.Integer, nullable=False),  # chain steps alerted so far
+    sa.Column("token_hash", sa.String(64), nullable=True, unique=True),  # SHA-256 of the link
+    sa.Column("created_at", UTC, nullable=False),
+    sa.Column("created_by", sa.String(80), nullable=False),
+)
+
+checkins = sa.Table(
+    "checkins",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("schedule_id", ID, sa.ForeignKey("checkin_schedules.id"), nullable=False, index=True),
+    sa.Column("case_id", ID, sa.ForeignKey("cases.id"), nullable=False),
+    sa.Column("at", UTC, nullable=False),
+    sa.Column("method", CODE, nullable=False),  # link | code | officer
+    sa.Column("recorded_by", sa.String(80), nullable=False),
+    sa.Column("note_ct", CT, nullable=True),
+)
+
+# The outbox: one row per message to send. ``dedupe_key`` is unique, so two schedulers that
+# decide the same escalation at once insert it once; a sender claims rows with
+# SELECT ... FOR UPDATE SKIP LOCKED (PostgreSQL) so two workers never send the same row.
+notifications = sa.Table(
+    "notifications",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("case_id", ID, sa.ForeignKey("cases.id"), nullable=True, index=True),
+    sa.Column("dedupe_key", sa.String(200), nullable=False, unique=True),
+    sa.Column("event", CODE, nullable=False),
+    sa.Column("channel", CODE, nullable=False),  # email | webhook
+    sa.Column("recipient_ct", CT, nullable=False),  # address or URL (and webhook secret)
+    sa.Column("reference", sa.String(40), nullable=False),  # a case reference, not a name
+    sa.Column("link", sa.String(400), nullable=False),
+    sa.Column("status", CODE, nullable=False),  # pending | sent | failed | cancelled
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UTC, nullable=False, index=True),
+    sa.Column("claimed_by", sa.String(80), nullable=True),
+    sa.Column("claimed_until", UTC, nullable=True),
+    sa.Column("sent_at", UTC, nullable=True),
+    sa.Column("last_error", sa.String(200), nullable=True),
+    sa.Column("created_at", UTC, nullable=False),
+)
+
+notification_prefs = sa.Table(
+    "notification_prefs",
+    metadata,
+    sa.Column("user_id", ID, sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("email_ct", CT, nullable=True),
+    sa.Column("webhook_ct", CT, nullable=True),  # JSON {"url": ..., "secret": ...}
+    sa.Column("events", sa.Text, nullable=False),  # ,event,event, that she wants
+    sa.Column("updated_at", UTC, nullable=False),
 )
