@@ -800,10 +800,19 @@ NOT_AUDITED = {
     "triage campaigns",
     "triage train",
     "triage evaluate",
+    "risk form",  # prints the form's items and help texts: no vault
+    "worker",  # audits each send and escalation it makes (notification.send, checkin.missed)
 }
 
 # Commands not yet audited by work in progress; move them into STEPS once wired.
-PENDING: set[str] = set()
+PENDING: set[str] = {
+    # Protection work (issue 7): each calls one audited service operation (see
+    # tests/cli/test_protection_cli.py); their one-entry steps are still to be added here.
+    "cases list", "cases open", "cases show", "cases set", "cases add-measure",
+    "cases update-measure", "cases urgent", "cases tick", "risk assess", "risk show",
+    "risk history", "risk due", "checkins schedule", "checkins record", "checkins link",
+    "checkins stop", "checkins status",
+}  # fmt: skip
 
 
 def test_every_command_is_classified() -> None:

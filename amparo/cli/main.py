@@ -13,6 +13,7 @@ from amparo.cli.defenders import defenders
 from amparo.cli.evidence import evidence
 from amparo.cli.groups import groups
 from amparo.cli.incidents import incidents
+from amparo.cli.protection import cases, checkins, risk, worker
 from amparo.cli.tokens import tokens
 from amparo.cli.triage import triage
 from amparo.cli.users import users
@@ -75,6 +76,10 @@ cli.add_command(tokens)
 cli.add_command(groups)
 cli.add_command(audit)
 cli.add_command(triage)
+cli.add_command(cases)
+cli.add_command(risk)
+cli.add_command(checkins)
+cli.add_command(worker)
 
 
 def main() -> None:
