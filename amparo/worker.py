@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from amparo.registry import Registry
 
-__all__ = ["BackgroundWorker", "Round", "Worker"]
+__all__ = ["BackgroundWorker", "Round", "Worker", "run_until_terminated"]
 
 log = logging.getLogger("amparo.worker")
 SWEEP_WINDOW = timedelta(days=2)  # how far back the first sweep looks for severe incidents
@@ -73,3 +73,14 @@ class BackgroundWorker:
     def stop(self) -> None:
         self.stop_event.set()
         self.thread.join(timeout=30)
+
+
+def run_until_terminated(registry: Registry, interval_s: float = 15.0) -> None:
+    """Run rounds in this process until SIGTERM or SIGINT (the scheduler process of a
+    prefork server)."""
+    import signal
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    Worker(registry).run(stop, interval_s)

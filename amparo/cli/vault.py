@@ -157,17 +157,26 @@ def _serve(vault: Path, passphrase: str, host: str, port: int, workers: int = 1)
         click.echo(f"Demo sign-in: user '{DEMO_USER}', password '{password}' (unless the vault")
         click.echo("was created with another AMPARO_DEMO_PASSWORD). The first sign-in sets up")
         click.echo("an authenticator app (TOTP): scan the QR code or type the key shown.")
+    from amparo.worker import BackgroundWorker, run_until_terminated
+
     try:
         if workers == 1:
-            uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+            # The embedded default: escalation and notifications in a thread of this process.
+            background = BackgroundWorker(registry)
+            background.start()
+            try:
+                uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+            finally:
+                background.stop()
         else:
             from amparo.web import prefork
 
-            click.echo(f"{workers} worker processes")
+            click.echo(f"{workers} worker processes and one scheduler process")
             registry.store.close()  # each worker opens its own connections
             code = prefork.run(
-                app, host, port, workers, after_fork=registry.store.forget_connections
-            )
+                app, host, port, workers, after_fork=registry.store.forget_connections,
+                background=lambda: run_until_terminated(registry),
+            )  # fmt: skip
             if code:
                 raise click.exceptions.Exit(code)
     finally:

@@ -11,6 +11,10 @@ Each worker is a plain uvicorn server on the inherited socket; the kernel hands 
 to whichever worker accepts first. Everything a request needs between requests (sessions,
 login throttling, the audit chain) is in the database, not in a worker's memory. A worker that
 dies is replaced; one that keeps dying stops the whole server rather than loop.
+
+``background``, when given, runs in one more forked process (not a thread of this one: a
+process that forks must not hold threads): the scheduler of check-in escalation and
+notifications, so that exactly one runs however many web workers there are.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ def run(
     *,
     after_fork: Callable[[], None],
     log: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
+    background: Callable[[], None] | None = None,
 ) -> int:
     """Serve ``app`` from ``workers`` forked processes until SIGINT or SIGTERM; the exit code.
 
@@ -54,6 +59,7 @@ def run(
     """
     sock = listening_socket(host, port)
     children: dict[int, float] = {}  # pid -> started at
+    background_pid: list[int] = []
     deaths: list[float] = []
     stopping = False
     failed = False
@@ -71,6 +77,23 @@ def run(
                 os._exit(code)
         children[pid] = time.monotonic()
 
+    def spawn_background() -> None:
+        assert background is not None
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                sock.close()
+                after_fork()
+                background()
+                code = 0
+            finally:
+                os._exit(code)
+        children[pid] = time.monotonic()
+        background_pid[:] = [pid]
+
     def stop(signum: int, _frame: FrameType | None) -> None:
         nonlocal stopping
         stopping = True
@@ -81,6 +104,8 @@ def run(
     try:
         for _ in range(workers):
             spawn()
+        if background is not None:
+            spawn_background()
         while children:
             try:
                 pid, status = os.wait()
@@ -100,7 +125,7 @@ def run(
                 stop(signal.SIGTERM, None)
                 failed = True
                 continue  # wait for the others to finish
-            spawn()
+            spawn_background() if background_pid == [pid] else spawn()
         return 1 if failed else 0
     finally:
         sock.close()  # kept open until now for the workers that replace dead ones

@@ -85,7 +85,8 @@ def test_two_workers_share_the_socket_and_the_audit_chain(vault_dir: Path, token
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(lambda: _answers(f"{base}/healthz") and len(_children(server.pid)) == 2)
+        # Two web workers and the one scheduler process (escalation, notifications).
+        _wait_for(lambda: _answers(f"{base}/healthz") and len(_children(server.pid)) == 3)
         workers = _children(server.pid)
         headers = {"Authorization": f"Bearer {token}"}
 
@@ -99,7 +100,7 @@ def test_two_workers_share_the_socket_and_the_audit_chain(vault_dir: Path, token
 
         # A worker that dies is replaced; the server keeps answering.
         os.kill(min(workers), signal.SIGKILL)
-        _wait_for(lambda: len(_children(server.pid) - {min(workers)}) == 2)
+        _wait_for(lambda: len(_children(server.pid) - {min(workers)}) == 3)
         assert _answers(f"{base}/healthz")
     finally:
         server.send_signal(signal.SIGTERM)
