@@ -41,7 +41,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from amparo.triage.normalise import Normalised, normalise
+from amparo.triage.normalise import normalise
 
 __all__ = ["Campaign", "Post", "Settings", "detect", "pair_counts", "signatures"]
 
@@ -49,6 +49,7 @@ EMPTY = np.uint32(0xFFFFFFFF)  # the signature value of a message without words
 PLACEHOLDER = re.compile(r"\[(?:url|user)\]")
 WORD = re.compile(r"\S*[^\W_]\S*")  # a whitespace-separated token with a letter or digit
 CHUNK = 1 << 14  # rows compared at a time, to bound temporary arrays
+BLOCK = 8192  # messages normalised and signed at a time
 Progress = Callable[[str, int, int], None]
 
 
@@ -139,28 +140,24 @@ def _shingles(text: str) -> list[bytes]:
     return [g.encode("utf-8") for g in grams]
 
 
-def signatures(texts: Sequence[str], settings: Settings = Settings()) -> np.ndarray:
-    """MinHash signatures: one row of ``permutations`` uint32 per text (``0xFFFFFFFF``
-    throughout for a text without words).
-
-    Each shingle is hashed to 32 bits (CRC-32), then by ``permutations`` multiply-add-shift
-    functions (``(a * x + b) mod 2**64``, top 32 bits; a strongly universal family); a row
-    keeps each function's minimum. 32-bit values make two different minima collide once in
-    four billion, far below the sampling error of 128 rows, at half the memory of 64 bits."""
+def _family(settings: Settings) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(settings.seed)
-    a = rng.integers(0, np.iinfo(np.uint64).max, size=settings.permutations, dtype=np.uint64,
-                     endpoint=True) | np.uint64(1)  # fmt: skip
-    b = rng.integers(0, np.iinfo(np.uint64).max, size=settings.permutations, dtype=np.uint64,
-                     endpoint=True)  # fmt: skip
-    out = np.full((len(texts), settings.permutations), EMPTY, dtype=np.uint32)
-    hashes: list[int] = []
+    top = np.iinfo(np.uint64).max
+    a = rng.integers(0, top, size=settings.permutations, dtype=np.uint64, endpoint=True)
+    b = rng.integers(0, top, size=settings.permutations, dtype=np.uint64, endpoint=True)
+    return a | np.uint64(1), b
+
+
+def _sign(texts: Sequence[str], family: tuple[np.ndarray, np.ndarray], out: np.ndarray) -> None:
+    """Signatures of ``texts`` into ``out`` (one row each, already filled with EMPTY)."""
+    a, b = family
     counts = np.zeros(len(texts), dtype=np.int64)
+    hashes: list[int] = []
     for row, text in enumerate(texts):
         grams = [zlib.crc32(g) for g in _shingles(text)]
         hashes.extend(grams)
         counts[row] = len(grams)
     values = np.array(hashes, dtype=np.uint64)
-    del hashes
     ends = np.cumsum(counts)
     rows = np.flatnonzero(counts)
     shift = np.uint64(32)
@@ -177,6 +174,21 @@ def signatures(texts: Sequence[str], settings: Settings = Settings()) -> np.ndar
         starts = ends[chunk] - counts[chunk] - offset
         out[chunk] = np.minimum.reduceat(permuted, starts, axis=0).astype(np.uint32)
         first = last
+
+
+def signatures(texts: Sequence[str], settings: Settings = Settings()) -> np.ndarray:
+    """MinHash signatures: one row of ``permutations`` uint32 per text (``0xFFFFFFFF``
+    throughout for a text without words).
+
+    Each shingle is hashed to 32 bits (CRC-32), then by ``permutations`` multiply-add-shift
+    functions (``(a * x + b) mod 2**64``, top 32 bits; a strongly universal family); a row
+    keeps each function's minimum. 32-bit values make two different minima collide once in
+    four billion, far below the sampling error of 128 rows, at half the memory of 64 bits.
+    Texts go in blocks, so that nothing but the result grows with their number."""
+    family = _family(settings)
+    out = np.full((len(texts), settings.permutations), EMPTY, dtype=np.uint32)
+    for start in range(0, len(texts), BLOCK):
+        _sign(texts[start : start + BLOCK], family, out[start : start + BLOCK])
     return out
 
 
@@ -364,11 +376,17 @@ def detect(
     order = sorted(range(n), key=lambda i: posts[i].created_at)
     posts = [posts[i] for i in order]
     times = np.array([p.created_at.timestamp() for p in posts], dtype=np.float64)
-    normalised = [normalise(p.text) for p in posts]
+    # In blocks: only the signatures, and the links and hashtags, are kept for every message.
+    family = _family(settings)
+    sigs = np.full((n, settings.permutations), EMPTY, dtype=np.uint32)
+    tags: list[tuple[int, tuple[str, ...], tuple[str, ...]]] = []
+    for start in range(0, n, BLOCK):
+        block = [normalise(p.text) for p in posts[start : start + BLOCK]]
+        tags += [(start + k, m.urls, m.hashtags) for k, m in enumerate(block)
+                 if m.urls or m.hashtags]  # fmt: skip
+        _sign([m.text for m in block], family, sigs[start : start + BLOCK])
     if progress:
         progress("normalised", n, n)
-    sigs = signatures([m.text for m in normalised], settings)
-    if progress:
         progress("signatures", n, n)
     edges = _links(sigs, times, settings, progress)
     clusters = _clusters(sigs, edges, settings)
@@ -377,7 +395,7 @@ def detect(
     links = _UnionFind(n)
     for cluster in clusters:
         links.parent[cluster] = cluster[0]
-    shared = _link_shared(posts, normalised, times, settings.burst.total_seconds(), settings,
+    shared = _link_shared(posts, tags, times, settings.burst.total_seconds(), settings,
                           links)  # fmt: skip
     reasons_by_root: dict[int, set[str]] = defaultdict(set)
     for member, reasons in shared.items():
@@ -413,7 +431,7 @@ def _poisson_tail(count: int, rate: float) -> float:
 
 def _link_shared(
     posts: Sequence[Post],
-    normalised: Sequence[Normalised],
+    tags: Sequence[tuple[int, tuple[str, ...], tuple[str, ...]]],
     times: np.ndarray,
     window: float,
     settings: Settings,
@@ -424,10 +442,10 @@ def _link_shared(
     the batch would give (a popular hashtag is used by five accounts in many hours of a busy
     day without any coordination); returns the reasons by a member of each tied group."""
     by_key: dict[str, list[int]] = defaultdict(list)
-    for i, message in enumerate(normalised):
-        for url in message.urls:
+    for i, urls, hashtags in tags:  # in time order
+        for url in urls:
             by_key["link " + url.rstrip("/").lower()].append(i)
-        for tag in message.hashtags:
+        for tag in hashtags:
             by_key["hashtag #" + tag].append(i)
     rest_span = max(float(times[-1] - times[0]) - window, window) if len(times) else window
     # Copies of one message, already a cluster, are one use: a campaign's copies that carry a
