@@ -143,8 +143,8 @@ def test_organic_posts_bridging_into_a_campaign_stay_out() -> None:
     rng = random.Random(11)
     posts = organic(rng, 500)
     copies = campaign(rng, "c", 12, START + timedelta(days=2))
-    # Organic posts, each half the one before: the first half a campaign copy. Linked one to
-    # the next, they would chain into the campaign.
+    # Organic posts that each take half of the one before, the first half of a campaign copy,
+    # within the campaign's hour: they resemble it too little to join it.
     bridge, previous = [], copies[0].text.split()
     for k in range(4):
         words_k = previous[len(previous) // 2 :] + words(rng, len(previous) // 2 + 1)
