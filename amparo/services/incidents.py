@@ -154,8 +154,6 @@ class IncidentService:
     # -- writing ------------------------------------------------------------------------
     def add(self, data: Mapping[str, Any], *, case_id: str | None = None) -> Incident:
         report = self.add_many([data], case_id=case_id, strict=True)
-        with self.r.store.write() as conn:  # a severe incident asks for a risk review now
-            self.r.risk.flag_severe_incident(conn, report.added[0])
         with self.r.store.read() as conn:
             return self._load(conn, report.added[0])
 

@@ -5,8 +5,9 @@ the facts the case's own incidents establish (a death threat, attempted killing 
 the last 90 days), stores a new version (never updating an old one), sets the next review date
 on the case and clears the defender's open risk-review flags (the review they asked for has
 happened). A new severe incident, or an accepted triage threat, raises such a flag again:
-``flag_severe_incident`` is called when an incident is added, and ``sweep_severe_incidents``
-catches incidents that arrived in bulk.
+the scheduler's ``sweep_severe_incidents`` (every round, 15 s in ``amparo serve``) flags each
+new incident with a severity-1 act that no flag names yet (triage's own flag names the
+incident it accepted, so that one is not flagged twice).
 """
 
 from __future__ import annotations
@@ -332,12 +333,13 @@ class RiskService:
         ]  # fmt: skip
 
     def sweep_severe_incidents(self, since: datetime) -> int:
-        """Flag severe incidents created since ``since`` that have no flag yet (bulk imports
-        bypass ``IncidentService.add``); the scheduler runs this. Returns flags raised."""
+        """Flag severe incidents created since ``since`` that no flag names yet; the
+        scheduler runs this every round. Returns the number of flags raised."""
         Inc, X, F = schema.incidents, schema.acts, schema.risk_flags
         severe_codes = [c for c in self.r.vocab["act_types"].codes if _severe(c)]
         with self.r.store.write() as conn:
-            flagged = sa.select(F.c.source_id).where(F.c.source_kind == "severe_incident")
+            # Any flag naming the incident (triage raises one when it accepts a threat).
+            flagged = sa.select(F.c.incident_id).where(F.c.incident_id.is_not(None))
             ids = conn.execute(
                 sa.select(Inc.c.id).distinct().select_from(Inc.join(X, X.c.incident_id == Inc.c.id))
                 .where(Inc.c.created_at >= since, X.c.act_type.in_(severe_codes),

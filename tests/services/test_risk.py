@@ -97,8 +97,8 @@ def test_a_severe_incident_flags_for_review_and_an_assessment_clears_it(
     registry.incidents.add(factories.incident(date_start="2026-10-20"), case_id=defender.case_id)
     from amparo.worker import Worker
 
-    # Flagged as the incident is added; the scheduler's sweep (for bulk imports) adds none.
-    assert Worker(registry).run_once().flagged == 0
+    assert Worker(registry).run_once().flagged == 1  # the scheduler's next round
+    assert Worker(registry).run_once().flagged == 0  # one flag per incident
     flags = registry.risk_flags.for_defender(defender_id, open_only=True)
     assert [f.source_kind for f in flags] == ["severe_incident"]
     due = registry.risk.due()
@@ -109,7 +109,7 @@ def test_a_severe_incident_flags_for_review_and_an_assessment_clears_it(
     assert cleared.clear_note == "reviewed in risk assessment version 1"
 
 
-def test_the_sweep_flags_severe_incidents_imported_in_bulk(
+def test_the_sweep_flags_severe_incidents_imported_in_bulk_and_not_triage_ones(
     registry: Registry, defender_id: str
 ) -> None:
     from amparo.worker import Worker
