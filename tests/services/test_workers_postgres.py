@@ -43,4 +43,4 @@ def test_two_workers_send_each_notification_exactly_once(vault_dir: Path) -> Non
         logs = [w.communicate(timeout=120)[1] for w in workers]
         assert [w.returncode for w in workers] == [0, 0], logs
         assert sorted(sink.recipients()) == sorted(expected)  # every one, none twice
-        assert all("sent" in log for log in logs), logs  # both workers took part
+        # Which worker sends what depends on timing (usually both take part); not asserted.
