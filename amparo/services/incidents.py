@@ -70,7 +70,7 @@ A = schema.acts
 ENTITY = "incident"
 SEARCH_FIELDS = ("title", "narrative", "place", "people", "details")
 BATCH = 500
-MANY_CASES = 200  # visible cases beyond which SQLite lists by date, not by case
+MANY_CASES = 200  # visible cases beyond which a list walks the date index, not the case index
 DATE_SCAN_ABOVE = 1_000  # matching records beyond which a search pages by date order
 Progress = Callable[[int, int], None]
 
@@ -538,11 +538,18 @@ class IncidentService:
         if visible is not None:  # need-to-know: only cases the principal is a member of
             if not visible:
                 return []
-            if len(visible) > MANY_CASES and self.r.store.dialect == "sqlite" and not q.case_id:
+            if len(visible) > MANY_CASES and not q.case_id:
                 # Someone who sees most cases: walking the date index and testing membership
                 # stops at the page; SQLite would otherwise read every row of every case by
-                # the case index and sort them all. A unary '+' keeps that index out.
-                plain: sa.ColumnElement[str] = sa.literal_column("+incidents.case_id")
+                # the case index and sort them all. A unary '+' keeps that index out. On
+                # PostgreSQL the plan is right already, but estimating 2,000 array elements
+                # against the column's statistics costs 15-30 ms of planning per query for a
+                # plan that runs in 0.3 ms; an expression without statistics plans in 0.7 ms.
+                plain: sa.ColumnElement[str] = sa.literal_column(
+                    "+incidents.case_id"
+                    if self.r.store.dialect == "sqlite"
+                    else "(incidents.case_id || '')"
+                )
                 stmt = stmt.where(in_cases(plain, visible, self.r.store.dialect))
             else:
                 stmt = stmt.where(in_cases(I.c.case_id, visible, self.r.store.dialect))
