@@ -2,14 +2,20 @@
 
 A model directory holds ``model.onnx``, ``tokenizer.json``, ``labels.json`` and ``card.json``
 (written by amparo.triage.training). Texts are tokenised in Python (amparo.triage.wordpiece),
-grouped by length so that a batch pads little, and scored by onnxruntime on a fixed number of
-threads. Identical texts (campaigns repeat themselves) are scored once.
+once for all models that share a tokenizer (:func:`run_together`), grouped by length so that
+a batch pads little, and scored by onnxruntime. Each session computes on one thread, and
+``threads`` batches run at once: on two cores, two single-threaded batches side by side do
+more than one batch split over two threads, whose workers spin while they wait for each other
+and for the cores the rules also need. Identical texts (campaigns repeat themselves) are
+scored once.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +24,7 @@ import numpy as np
 
 from amparo.triage.wordpiece import WordPiece
 
-__all__ = ["MODELS", "Classifier", "ModelMissing"]
+__all__ = ["MODELS", "Classifier", "ModelMissing", "run_together"]
 
 MODELS = Path(__file__).parent / "models"
 Progress = Callable[[int, int], None]
@@ -37,6 +43,8 @@ class Classifier:
     tokenizer: WordPiece
     session: Any  # onnxruntime.InferenceSession
     max_length: int = 128
+    threads: int = 2  # batches at once, each on one thread
+    tokenizer_sha256: str = ""
 
     @classmethod
     def load(cls, directory: Path, threads: int = 2) -> Classifier:
@@ -49,8 +57,9 @@ class Classifier:
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
+        options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         session = onnxruntime.InferenceSession(
             str(files["model.onnx"]), options, providers=["CPUExecutionProvider"]
         )
@@ -61,34 +70,58 @@ class Classifier:
             tokenizer=WordPiece.from_file(files["tokenizer.json"]),
             session=session,
             max_length=int(card.get("settings", {}).get("max_length", 128)),
+            threads=max(1, threads),
+            tokenizer_sha256=hashlib.sha256(files["tokenizer.json"].read_bytes()).hexdigest(),
         )
 
     @property
     def model_id(self) -> str:
         return str(self.card["model_id"])
 
+    def encode(self, texts: Sequence[str]) -> list[list[int]]:
+        return [self.tokenizer.encode(t, self.max_length) for t in texts]
+
     def probabilities(
         self, texts: Sequence[str], batch_size: int = 32, progress: Progress | None = None
     ) -> np.ndarray:
         unique = list(dict.fromkeys(texts))
-        encoded = [self.tokenizer.encode(t, self.max_length) for t in unique]
-        order = sorted(range(len(unique)), key=lambda i: len(encoded[i]))
-        out = np.zeros((len(unique), len(self.labels)), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            chosen = order[start : start + batch_size]
-            width = max(len(encoded[i]) for i in chosen)
-            ids = np.zeros((len(chosen), width), dtype=np.int64)
-            mask = np.zeros_like(ids)
-            for row, i in enumerate(chosen):
-                ids[row, : len(encoded[i])] = encoded[i]
-                mask[row, : len(encoded[i])] = 1
-            (logits,) = self.session.run(
-                ["logits"],
-                {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
-            )
-            shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-            out[chosen] = shifted / shifted.sum(axis=1, keepdims=True)
-            if progress is not None:
-                progress(min(start + batch_size, len(order)), len(order))
+        (out,) = run_together([self], self.encode(unique), batch_size, progress)
         position = {t: i for i, t in enumerate(unique)}
         return out[[position[t] for t in texts]] if texts else out
+
+
+def run_together(
+    classifiers: Sequence[Classifier], encoded: Sequence[Sequence[int]], batch_size: int = 32,
+    progress: Progress | None = None,
+) -> list[np.ndarray]:  # fmt: skip
+    """Each classifier's probabilities (a row per encoded text) for token ids made by a tokenizer
+    they all share: the same padded batches go to every model, ``threads`` batches at a time."""
+    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
+    chunks = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+    outs = [np.zeros((len(encoded), len(c.labels)), dtype=np.float32) for c in classifiers]
+
+    def batch(chosen: list[int]) -> dict[str, np.ndarray]:
+        width = max(len(encoded[i]) for i in chosen)
+        ids = np.zeros((len(chosen), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, i in enumerate(chosen):
+            ids[row, : len(encoded[i])] = encoded[i]
+            mask[row, : len(encoded[i])] = 1
+        return {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+
+    def score(job: tuple[int, int]) -> np.ndarray:
+        model, chunk = job
+        (logits,) = classifiers[model].session.run(["logits"], batch(chunks[chunk]))
+        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return np.asarray(shifted / shifted.sum(axis=1, keepdims=True), dtype=np.float32)
+
+    jobs = [(m, c) for c in range(len(chunks)) for m in range(len(classifiers))]
+    threads = min(c.threads for c in classifiers) if classifiers else 1
+    done = 0
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        for (model, chunk), probs in zip(jobs, pool.map(score, jobs), strict=True):
+            outs[model][chunks[chunk]] = probs
+            if model == len(classifiers) - 1 and progress is not None:
+                done += len(chunks[chunk])
+                progress(done, len(order))
+    return outs
