@@ -215,8 +215,9 @@ def campaigns_command(
 @triage.command("train")
 @click.option("--data", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               default=DEFAULT_EDOS, show_default=True, help="EDOS labelled CSV.")  # fmt: skip
-@click.option("--task", type=click.Choice(["A", "B", "C", "all"]), default="all",
-              show_default=True)  # fmt: skip
+@click.option("--task", type=click.Choice(["A", "B", "C", "combine", "all"]), default="all",
+              show_default=True, help="combine: the linear model and the B/C combination, "
+              "chosen on dev (needs scikit-learn and the B and C models).")  # fmt: skip
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -230,10 +231,11 @@ def train_command(
     data: Path, task: str, out: Path | None, epochs: int | None, weight_power: float | None
 ) -> None:
     """Fine-tune, export and quantise the triage models on EDOS (train split; dev chooses the
-    epoch; test is never read). Needs PyTorch: see docs/triage.md."""
+    epoch; test is never read), then fit the linear model B and C mix in and choose the
+    combination on dev. Needs PyTorch and scikit-learn: see docs/triage.md."""
     from amparo.triage.edos import Edos, EdosError
     from amparo.triage.model import MODELS
-    from amparo.triage.training import TrainingUnavailable, TrainSettings, train
+    from amparo.triage.training import TrainingUnavailable, TrainSettings, train, train_linear
 
     try:
         edos = Edos.load(data)
@@ -241,7 +243,8 @@ def train_command(
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(3) from None
     target = out or MODELS
-    for name in ("A", "B", "C") if task == "all" else (task,):
+    log = functools.partial(click.echo, err=True)
+    for name in ("A", "B", "C") if task == "all" else () if task == "combine" else (task,):
         settings = TrainSettings(
             epochs=epochs or {"A": 3, "B": 5, "C": 10}[name],
             weight_power=weight_power
@@ -255,6 +258,14 @@ def train_command(
             click.echo(f"error: {exc}", err=True)
             raise SystemExit(1) from None
         click.echo(f"task {name}: {card['model_id']}, dev macro-F1 {card['dev_macro_f1']}")
+    if task in ("combine", "all"):
+        try:
+            spec = train_linear(edos, target, log=log)
+        except TrainingUnavailable as exc:
+            click.echo(f"error: {exc}", err=True)
+            raise SystemExit(1) from None
+        click.echo(f"linear and combination: {spec['linear']['model_id']}, dev macro-F1 "
+                   f"B {spec['dev_macro_f1']['B']}, C {spec['dev_macro_f1']['C']}")  # fmt: skip
 
 
 @triage.command("evaluate")
@@ -267,33 +278,32 @@ def train_command(
 def evaluate_command(data: Path, models: Path | None, as_json: bool) -> None:
     """Macro-F1 of the models on the EDOS test split, tasks A, B and C, beside the published
     anchors."""
+    from amparo.triage.analyse import Triage
     from amparo.triage.edos import Edos, EdosError, macro_f1
-    from amparo.triage.model import MODELS, Classifier, ModelMissing
+    from amparo.triage.model import MODELS, ModelMissing
 
+    folder = models or MODELS
     try:
         edos = Edos.load(data)
         test = edos.test()
-        classifiers = {t: Classifier.load((models or MODELS) / t.lower()) for t in "ABC"}
+        engine = Triage.load(folder)
+        if engine.sexist is None or engine.category is None or engine.vector is None:
+            raise ModelMissing(f"{folder}: the A, B and C models are needed")
     except (EdosError, ModelMissing, OSError) as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(3) from None
-    from amparo.triage.hierarchy import Combination
-
+    classifiers = {"A": engine.sexist, "B": engine.category, "C": engine.vector}
+    sexist = [p for p in test if p.sexist]
+    report = functools.partial(_progress("evaluate task A"), "test")
+    pa = engine.sexist.probabilities([p.text for p in test], progress=report)
+    pb, pc = engine.kinds([p.text for p in sexist], engine.encode([p.text for p in sexist]))
     scores: dict[str, Any] = {}
-    probabilities = {}
-    for task, classifier in classifiers.items():
-        posts = [p for p in test if task == "A" or p.sexist]
-        report = functools.partial(_progress(f"evaluate task {task}"), "test")
-        probabilities[task] = classifier.probabilities([p.text for p in posts], progress=report)
-    combination = Combination.load((models or MODELS) / "combine.json")
-    pb, pc = combination.apply(probabilities["B"], probabilities["C"],
-                               classifiers["B"].labels, classifiers["C"].labels)  # fmt: skip
-    for task, probs in (("A", probabilities["A"]), ("B", pb), ("C", pc)):
-        posts = [p for p in test if task == "A" or p.sexist]
+    for task, probs in (("A", pa), ("B", pb), ("C", pc)):
+        posts = test if task == "A" else sexist
         labels = classifiers[task].labels
         predicted = [labels[i] for i in probs.argmax(axis=1)]
         scores[task] = round(macro_f1([p.label(task) for p in posts], predicted), 4)
-    model_id = "+".join(c.model_id for c in classifiers.values())
+    model_id = engine.model_id
     if as_json:
         click.echo(json.dumps({**scores, "model": model_id}))
         return

@@ -35,7 +35,8 @@ import numpy as np
 from amparo.triage import doxxing, rules
 from amparo.triage.hierarchy import Combination
 from amparo.triage.language import identify
-from amparo.triage.model import MODELS, Classifier, ModelMissing
+from amparo.triage.linear import LinearModel
+from amparo.triage.model import MODELS, Classifier, ModelMissing, run_together
 from amparo.triage.normalise import Normalised, edos_style, normalise
 
 __all__ = ["CATEGORIES", "SEVERITY", "Result", "Triage", "by_period"]
@@ -92,6 +93,7 @@ class Triage:
     category: Classifier | None
     vector: Classifier | None
     combination: Combination = field(default_factory=Combination)
+    linear: LinearModel | None = None  # B's and C's second opinion (amparo.triage.linear)
 
     @classmethod
     def load(cls, models: Path | None = MODELS, threads: int = 2) -> Triage:
@@ -106,14 +108,25 @@ class Triage:
                     raise
                 loaded.append(None)  # a checkout without this model: the rest still work
         sexist, category, vector = loaded
+        linear = LinearModel.load(models / "linear")
+        if (
+            linear is not None
+            and category is not None
+            and vector is not None
+            and (linear.heads["B"][0] != category.labels or linear.heads["C"][0] != vector.labels)
+        ):
+            raise ValueError(f"{models / 'linear'}: labels differ from the B and C models'")
         return cls(sexist, category if sexist else None, vector if sexist else None,
-                   Combination.load(models / "combine.json"))  # fmt: skip
+                   Combination.load(models / "combine.json"), linear)  # fmt: skip
 
     @property
     def model_id(self) -> str:
         if self.sexist is None:
             return "rules-only"
-        return "+".join(c.model_id for c in (self.sexist, self.category, self.vector) if c)
+        parts = [c.model_id for c in (self.sexist, self.category, self.vector) if c]
+        if self.linear is not None and self.category is not None:
+            parts.append(self.linear.model_id)
+        return "+".join(parts)
 
     def analyse(
         self, ids: Sequence[str], texts: Sequence[str], progress: Progress | None = None
@@ -131,6 +144,28 @@ class Triage:
             model_scores = scored.result()
         return [self._combine(ids[i], parts[i], model_scores[i]) for i in range(n)]
 
+    def encode(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids for the models: all three share one tokenizer (checked at load), so a text
+        is tokenised once."""
+        assert self.sexist is not None
+        return self.sexist.encode(texts)
+
+    def _shared(self, model: Classifier) -> bool:
+        return self.sexist is not None and model.tokenizer_sha256 == self.sexist.tokenizer_sha256
+
+    def kinds(
+        self, texts: Sequence[str], encoded: Sequence[Sequence[int]] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Combined B probabilities and C scores (rows: ``texts``, columns: the B and C models'
+        labels), the linear model mixed in where there is one."""
+        assert self.category is not None and self.vector is not None
+        if encoded is not None and self._shared(self.category) and self._shared(self.vector):
+            pb, pc = run_together([self.category, self.vector], encoded)
+        else:
+            pb, pc = self.category.probabilities(texts), self.vector.probabilities(texts)
+        linear = self.linear.probabilities(texts) if self.linear is not None else None
+        return self.combination.apply(pb, pc, self.category.labels, self.vector.labels, linear)
+
     def _model_scores(
         self, texts: Sequence[str], progress: Progress | None
     ) -> list[dict[str, float]]:
@@ -138,25 +173,30 @@ class Triage:
         model_scores: list[dict[str, float]] = [{} for _ in range(n)]
         if self.sexist is None or not n:
             return model_scores
-        p_sexist = self.sexist.probabilities(
-            texts, progress=lambda done, total: progress and progress("model A", done, total)
-        )[:, self.sexist.labels.index("sexist")]
-        for i, p in enumerate(p_sexist):
-            model_scores[i]["sexist"] = float(p)
-        # The kind of sexism only where the post may be sexist at all.
-        likely = [i for i in range(n) if p_sexist[i] >= LIKELY]
-        if self.category is None or self.vector is None or not likely:
-            return model_scores
-        chosen = [texts[i] for i in likely]
-        pb, pc = self.combination.apply(
-            self.category.probabilities(chosen), self.vector.probabilities(chosen),
-            self.category.labels, self.vector.labels,
+        unique = list(dict.fromkeys(texts))
+        encoded = self.encode(unique)
+        (probs,) = run_together(
+            [self.sexist], encoded,
+            progress=lambda done, total: progress and progress("model A", done, total),
         )  # fmt: skip
-        threats = pb[:, self.category.labels.index(THREAT_B)]
-        objectified = pc[:, self.vector.labels.index(OBJECTIFICATION_C)]
-        for row, i in enumerate(likely):
-            model_scores[i]["threats"] = float(threats[row])
-            model_scores[i]["objectification"] = float(objectified[row])
+        p_sexist = probs[:, self.sexist.labels.index("sexist")]
+        # The kind of sexism only where the post may be sexist at all.
+        likely = [i for i in range(len(unique)) if p_sexist[i] >= LIKELY]
+        threats: dict[int, float] = {}
+        objectified: dict[int, float] = {}
+        if self.category is not None and self.vector is not None and likely:
+            pb, pc = self.kinds([unique[i] for i in likely], [encoded[i] for i in likely])
+            b_threat = pb[:, self.category.labels.index(THREAT_B)]
+            c_object = pc[:, self.vector.labels.index(OBJECTIFICATION_C)]
+            for row, i in enumerate(likely):
+                threats[i], objectified[i] = float(b_threat[row]), float(c_object[row])
+        position = {t: i for i, t in enumerate(unique)}
+        for k, text in enumerate(texts):
+            i = position[text]
+            model_scores[k]["sexist"] = float(p_sexist[i])
+            if i in threats:
+                model_scores[k]["threats"] = threats[i]
+                model_scores[k]["objectification"] = objectified[i]
         return model_scores
 
     def _combine(self, message_id: str, evidence: _Evidence, model: dict[str, float]) -> Result:

@@ -3,12 +3,15 @@ categories of B ("2.3 dehumanising attacks..." is a kind of "2. derogation"). Ea
 helps the other:
 
 - B's answer is mixed with C's probabilities summed per category (``b_c_weight``);
+- each is first mixed with the linear model's (amparo.triage.linear: TF-IDF word and
+  character n-grams), ``b_linear`` and ``c_linear`` its share;
 - C's answer is weighed by the probability of its category (``c_group_power``) and divided
   by how common it was in training (``c_prior_power``): rare vectors, which a model trained
   on few examples under-predicts, get their chance.
 
-The three numbers were chosen on the dev split (``combine.json`` beside the models, written
-with the evaluation in docs/triage.md); the test split played no part.
+The numbers were chosen on the dev split (``combine.json`` beside the models, written by
+``amparo triage train --task combine``: amparo.triage.training.train_linear); the test split
+played no part.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ class Combination:
     c_group_power: float = 0.0
     c_prior_power: float = 0.0
     c_train_share: dict[str, float] | None = None  # C label -> share of training posts
+    b_linear: float = 0.0  # share of the linear model in B's probabilities
+    c_linear: float = 0.0  # and in C's
 
     @classmethod
     def load(cls, path: Path) -> Combination:
@@ -35,12 +40,18 @@ class Combination:
             return cls()
         spec = json.loads(path.read_text(encoding="utf-8"))
         return cls(float(spec["b_c_weight"]), float(spec["c_group_power"]),
-                   float(spec["c_prior_power"]), dict(spec["c_train_share"]))  # fmt: skip
+                   float(spec["c_prior_power"]), dict(spec["c_train_share"]),
+                   float(spec.get("b_linear", 0.0)), float(spec.get("c_linear", 0.0)))  # fmt: skip
 
     def apply(
-        self, pb: np.ndarray, pc: np.ndarray, b_labels: list[str], c_labels: list[str]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(B probabilities, C scores) after combining; rows are posts."""
+        self, pb: np.ndarray, pc: np.ndarray, b_labels: list[str], c_labels: list[str],
+        linear: dict[str, np.ndarray] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """(B probabilities, C scores) after combining; rows are posts. ``linear``: the linear
+        model's probabilities for "B" and "C" (same labels, same rows), if there is one."""
+        if linear is not None:
+            pb = (1 - self.b_linear) * pb + self.b_linear * linear["B"]
+            pc = (1 - self.c_linear) * pc + self.c_linear * linear["C"]
         group = [next(i for i, b in enumerate(b_labels) if b[:2] == c[:2]) for c in c_labels]
         summed = np.zeros_like(pb)
         for j, i in enumerate(group):

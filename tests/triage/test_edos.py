@@ -60,7 +60,7 @@ def test_the_trainer_reads_train_and_dev_only(
 ) -> None:
     from amparo.triage import training
 
-    def stop_before_learning(name: str) -> None:
+    def stop_before_learning(name: str, package: str = "") -> None:
         raise training.TrainingUnavailable(name)
 
     monkeypatch.setattr(training, "_require", stop_before_learning)
@@ -68,4 +68,6 @@ def test_the_trainer_reads_train_and_dev_only(
     for task in ("A", "B", "C"):
         with pytest.raises(training.TrainingUnavailable):
             training.train(edos, task, tmp_path)
+    with pytest.raises(training.TrainingUnavailable):
+        training.train_linear(edos, tmp_path)  # the linear model and the combination
     assert edos.splits_read == {"train", "dev"}

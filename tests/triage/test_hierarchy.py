@@ -31,3 +31,13 @@ def test_b_hears_c_and_c_hears_b_and_rare_vectors_get_their_chance() -> None:
     }
     _, c = Combination(c_prior_power=1.0, c_train_share=share).apply(pb, pc, B, C)
     assert C[int(c.argmax())] == "2.2 aggressive attacks" and np.isclose(c.sum(), 1.0)
+
+
+def test_the_linear_model_is_mixed_in_by_its_share() -> None:
+    pb = np.array([[0.6, 0.4]])
+    pc = np.array([[0.6, 0.2, 0.2]])
+    linear = {"B": np.array([[0.0, 1.0]]), "C": np.array([[0.0, 0.0, 1.0]])}
+    b, c = Combination(b_linear=0.5, c_linear=0.5).apply(pb, pc, B, C, linear)
+    assert np.allclose(b, [[0.3, 0.7]]) and np.allclose(c, [[0.3, 0.1, 0.6]])
+    same = Combination().apply(pb, pc, B, C, linear)
+    assert np.allclose(same[0], pb) and np.allclose(same[1], pc)
