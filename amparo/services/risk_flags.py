@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Row
 
 from amparo.clock import utc
 from amparo.errors import Conflict, NotFound, ValidationError
-from amparo.services.sealing import CaseSealer, sealer_for
+from amparo.services.sealing import CaseSealer, defender_name, sealer_for
 from amparo.services.visibility import in_cases
 from amparo.store import schema
 
@@ -124,7 +124,7 @@ class RiskFlagService:
                 for row in conn.execute(stmt).all():
                     sealer = sealer_for(conn, self.r.keyring, row.case_id)
                     out.append(
-                        self._flag(sealer, row, name=_defender_name(conn, sealer, row.defender_id))
+                        self._flag(sealer, row, name=defender_name(conn, sealer, row.defender_id))
                     )
             self.r.audit.record(conn, "risk_flag.list", object_type="defender",
                                 detail={"count": len(out)})  # fmt: skip
@@ -165,12 +165,3 @@ class RiskFlagService:
         )  # fmt: skip
 
 
-def _defender_name(conn: Connection, sealer: CaseSealer, defender_id: str) -> str:
-    D = schema.defenders
-    row = conn.execute(
-        sa.select(D.c.case_id, D.c.version, D.c.display_name_ct).where(D.c.id == defender_id)
-    ).first()
-    if row is None or row.case_id != sealer.case_id:
-        return ""
-    return sealer.open("defenders", defender_id, "display_name", row.version,
-                       row.display_name_ct) or ""  # fmt: skip

@@ -15,7 +15,7 @@ from amparo.store import schema
 if TYPE_CHECKING:
     from amparo.security.keyring import Keyring
 
-__all__ = ["CaseSealer", "sealer_for"]
+__all__ = ["CaseSealer", "defender_name", "sealer_for"]
 
 
 class CaseSealer:
@@ -74,3 +74,15 @@ def sealer_for(conn: Connection, keyring: Keyring, case_id: str) -> CaseSealer:
         raise KeyShredded(f"case {case_id} was shredded; its records cannot be read")
     wrapped = None if row.wrapped_key is None else bytes(row.wrapped_key)
     return CaseSealer(case_id, keyring.case_cipher(case_id, keyring.case_key(case_id, wrapped)))
+
+
+def defender_name(conn: Connection, sealer: CaseSealer, defender_id: str) -> str:
+    """The display name of a defender filed in ``sealer``'s case; "" for any other."""
+    D = schema.defenders
+    row = conn.execute(
+        sa.select(D.c.case_id, D.c.version, D.c.display_name_ct).where(D.c.id == defender_id)
+    ).first()
+    if row is None or row.case_id != sealer.case_id:
+        return ""
+    return sealer.open("defenders", defender_id, "display_name", row.version,
+                       row.display_name_ct) or ""  # fmt: skip

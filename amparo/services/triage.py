@@ -27,12 +27,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Row
 
 from amparo.clock import utc
 from amparo.errors import Conflict, NotFound, ValidationError
 from amparo.services.lookup import resolve_prefix
-from amparo.services.sealing import CaseSealer, sealer_for
+from amparo.services.sealing import CaseSealer, defender_name, sealer_for
 from amparo.services.triage_records import (
     ACT_TYPES,
     act_types_for,
@@ -793,7 +793,7 @@ class TriageService:
                         pending[bid] = int(n)
             for row in rows:
                 sealer = sealer_for(conn, self.r.keyring, row.case_id)
-                name = _name_of(conn, sealer, row.defender_id)
+                name = defender_name(conn, sealer, row.defender_id)
                 out.append(BatchSummary(
                     id=row.id, case_id=row.case_id, defender_id=row.defender_id,
                     defender_name=name,
@@ -855,14 +855,6 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _name_of(conn: Connection, sealer: CaseSealer, defender_id: str) -> str:
-    row = conn.execute(
-        sa.select(D.c.case_id, D.c.version, D.c.display_name_ct).where(D.c.id == defender_id)
-    ).first()
-    if row is None or row.case_id != sealer.case_id:
-        return ""
-    return sealer.open("defenders", defender_id, "display_name", row.version,
-                       row.display_name_ct) or ""  # fmt: skip
 
 
 def _message(sealer: CaseSealer, row: Row[Any]) -> TriageMessage:
