@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection, Row
 
 from amparo.clock import utc
 from amparo.errors import Conflict, NotFound, ValidationError
+from amparo.security import throttle
 from amparo.services.sealing import CaseSealer, sealer_for
 from amparo.services.visibility import in_cases
 from amparo.store import schema
@@ -40,6 +41,7 @@ __all__ = ["CheckinService", "Schedule", "hash_token"]
 
 S = schema.checkin_schedules
 K = schema.checkins
+T = schema.login_throttle  # the public check-in page's back-off, under its own keys
 MIN_INTERVAL = timedelta(minutes=15)
 MAX_CHAIN = 10
 
@@ -218,6 +220,40 @@ class CheckinService:
             sealer = sealer_for(conn, self.r.keyring, row.case_id)
             return self._load(conn, sealer, conn.execute(
                 sa.select(S).where(S.c.id == row.id)).one())  # fmt: skip
+
+    def public_wait(self, address: str) -> timedelta:
+        """How long this client address must wait before the public check-in page takes
+        another token (the sign-in throttle's back-off, counted on failed tokens only)."""
+        key = self._throttle_key(address)
+        with self.r.store.read() as conn:
+            row = conn.execute(sa.select(T).where(T.c.key == key)).first()
+        state = None if row is None else throttle.ThrottleState(
+            int(row.failures), utc(row.last_failure_at),
+            None if row.blocked_until is None else utc(row.blocked_until))  # fmt: skip
+        return throttle.retry_after(state, self.r.clock.now())
+
+    def public_failure(self, address: str) -> None:
+        """Count a spent or unknown token offered from this address."""
+        key = self._throttle_key(address)
+        now = self.r.clock.now()
+        with self.r.store.write() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+                             {"k": f"amparo-throttle:{key}"})  # fmt: skip
+            row = conn.execute(sa.select(T).where(T.c.key == key)).first()
+            state = None if row is None else throttle.ThrottleState(
+                int(row.failures), utc(row.last_failure_at),
+                None if row.blocked_until is None else utc(row.blocked_until))  # fmt: skip
+            new = throttle.record_failure(state, now)
+            values = {"failures": new.failures, "last_failure_at": new.last_failure_at,
+                      "blocked_until": new.blocked_until}  # fmt: skip
+            if row is None:
+                conn.execute(sa.insert(T), [{"key": key, **values}])
+            else:
+                conn.execute(sa.update(T).where(T.c.key == key).values(**values))
+
+    def _throttle_key(self, address: str) -> str:
+        return throttle.address_key(self.r.keyring.subkey("throttle/checkin"), address)
 
     def check_in_with_token(self, token: str, method: str = "link") -> tuple[datetime, str]:
         """The defender's own check-in, without an account: the token is the credential.

@@ -299,6 +299,40 @@ class RiskService:
                 out[defender_id] = (case_id, defender_id, review, int(n))
         return sorted(out.values(), key=lambda t: (-t[3], t[2] or date.min, t[1]))
 
+    def at_risk(
+        self, bands: Sequence[str] = ("high", "extreme"), limit: int = 20
+    ) -> builtins.list[dict[str, Any]]:
+        """Defenders in visible cases whose latest assessment is in ``bands``, the highest
+        band first: case, defender, name, band, version, next review (for the dashboard)."""
+        visible = self.r.visible_cases()
+        if visible is not None and not visible:
+            return []
+        latest = (
+            sa.select(A.c.defender_id, sa.func.max(A.c.version).label("v"))
+            .group_by(A.c.defender_id).subquery()
+        )  # fmt: skip
+        stmt = (
+            sa.select(A.c.case_id, A.c.defender_id, A.c.band, A.c.version, A.c.next_review,
+                      D.c.version.label("dv"), D.c.display_name_ct)
+            .select_from(A.join(latest, (A.c.defender_id == latest.c.defender_id)
+                                & (A.c.version == latest.c.v))
+                         .join(D, D.c.id == A.c.defender_id))
+            .where(A.c.band.in_(list(bands)), D.c.merged_into.is_(None))
+        )  # fmt: skip
+        out: builtins.list[dict[str, Any]] = []
+        with self.r.store.read() as conn:
+            if visible is not None:
+                stmt = stmt.where(in_cases(A.c.case_id, visible, conn.dialect.name))
+            for row in conn.execute(stmt).all():
+                name = sealer_for(conn, self.r.keyring, row.case_id).open(
+                    "defenders", row.defender_id, "display_name", row.dv, row.display_name_ct
+                )
+                out.append({"case_id": row.case_id, "defender_id": row.defender_id,
+                            "name": name or "", "band": row.band, "version": row.version,
+                            "next_review": row.next_review})  # fmt: skip
+        out.sort(key=lambda d: (-scoring.BANDS.index(d["band"]), d["next_review"], d["name"]))
+        return out[:limit]
+
     # -- a new severe incident asks for review now ---------------------------------------
 
     def flag_severe_incident(self, conn: Connection, incident_id: str) -> builtins.list[str]:

@@ -1,6 +1,7 @@
 """The web application, built per registry (nothing at import time).
 
-Public without signing in: ``/login`` and ``/healthz``. Everything else, the OpenAPI schema
+Public without signing in: ``/login``, ``/healthz`` and the defender's check-in page
+(``/c/<token>``, ``/checkin``: amparo.web.public_checkin). Everything else, the OpenAPI schema
 included, needs a session whose second factor is complete (or, under ``/api/``, a bearer
 token): see amparo.web.auth. No identity or narrative leaves the vault here yet: the pages
 show aggregates with small counts suppressed.
@@ -42,6 +43,7 @@ from amparo.web.problems import (
     from_request_validation,
     problem,
 )
+from amparo.web.public_checkin import router as checkin_router
 from amparo.web.sessions import DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, SessionStore
 
 if TYPE_CHECKING:
@@ -185,6 +187,7 @@ def create_app(
 
     app.mount("/static", StaticFiles(packages=[("amparo.web", "static")]), name="static")
     app.include_router(auth_router)
+    app.include_router(checkin_router())  # the defender's own check-in: no account
     app.include_router(api_router())
     app.include_router(page_router())
 

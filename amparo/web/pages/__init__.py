@@ -29,9 +29,9 @@ __all__ = [
     "vocab_options",
 ]
 
-MODULES = ("dashboard", "incidents", "defenders", "triage", "admin")
+MODULES = ("dashboard", "incidents", "defenders", "cases", "risk", "checkins", "triage", "admin")
 # The main menu: the sections that exist (Admin only for those who may open it).
-NAV_PATHS = frozenset({"/", "/incidents", "/defenders", "/triage", "/admin"})
+NAV_PATHS = frozenset({"/", "/incidents", "/defenders", "/cases", "/triage", "/admin"})
 MAX_PAGE_FORM_BYTES = 512 * 1024  # a long narrative and dozens of acts fit easily
 
 

@@ -15,6 +15,7 @@ from amparo.web.auth import CurrentUser, get_auth
 from amparo.web.charts import bar_chart
 from amparo.web.i18n import translations
 from amparo.web.pages import render
+from amparo.web.pages.cases import BAND_NAMES
 
 __all__ = ["router"]
 
@@ -33,6 +34,11 @@ def router() -> APIRouter:
         page["recent"] = reg.incidents.list(IncidentFilter(sort="-created", limit=RECENT))
         page["urgent"] = reg.triage.urgent(limit=RECENT)
         page["flags"] = reg.risk_flags.open_flags(limit=RECENT)
+        page["reviews_due"] = reg.risk.due()[:RECENT]
+        now = reg.clock.now()
+        page["missed"] = [s for s in reg.checkins.status(active_only=True) if s.overdue(now)]
+        page["at_risk"] = reg.risk.at_risk(limit=RECENT)
+        page["band_names"] = BAND_NAMES
         if page["aggregates"]:
             data = aggregate_counts(reg)
             labels = reg.vocab["act_types"]
