@@ -59,6 +59,7 @@ ACTIONS: dict[str, str] = {
     "incident.diff": "Two versions of an incident were compared field by field.",
     "incident.list": "Incidents were listed or searched (detail: count, filter names used).",
     "case.list": "Cases the actor is a member of were listed, with their titles (detail: count).",
+    "case.open": "A case was opened on its own (`amparo cases open`; its title stays sealed).",
     "incident.export": "Incidents left the vault in full (detail: count, format, filter names).",
     "defender.create": "A defender profile was created.",
     "defender.amend": "Fields of a profile were changed (detail: field names, new version).",

@@ -70,6 +70,7 @@ class CaseService:
             grants = self.r.grant_rows_for_new_case(str(row["id"]))
             if grants:
                 conn.execute(sa.insert(schema.case_grants), grants)
+            self.r.audit.record(conn, "case.open", object_type="case", object_id=str(row["id"]))
         return CaseSummary(
             id=str(row["id"]), title=title, status="open", created_at=utc(row["created_at"]),
             shredded=False,
