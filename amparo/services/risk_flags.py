@@ -163,5 +163,3 @@ class RiskFlagService:
             clear_note=sealer.open("risk_flags", row.id, "clear_note", 0, row.clear_note_ct),
             defender_name=name,
         )  # fmt: skip
-
-

@@ -855,8 +855,6 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-
-
 def _message(sealer: CaseSealer, row: Row[Any]) -> TriageMessage:
     def opened(field: str, value: bytes | None) -> str | None:
         return sealer.open("triage_messages", row.id, field, 0, value)
