@@ -39,6 +39,7 @@ __all__ = ["INCIDENT_FACTS", "RiskAssessment", "RiskService"]
 
 A = schema.risk_assessments
 D = schema.defenders
+SWEEP_BATCH = 100  # severe incidents flagged per transaction by the scheduler's sweep
 # Act types whose occurrence in the last 90 days is an override fact (DOMAIN.md section 6).
 INCIDENT_FACTS = {"A09": "death_threat_90d", "A02": "attempted_killing_90d",
                   "A04": "abduction_attempt_90d"}  # fmt: skip
@@ -366,23 +367,37 @@ class RiskService:
             for defender_id in targets
         ]  # fmt: skip
 
-    def sweep_severe_incidents(self, since: datetime) -> int:
-        """Flag severe incidents created since ``since`` that no flag names yet; the
-        scheduler runs this every round. Returns the number of flags raised."""
+    def sweep_severe_incidents(self, since: datetime, batch: int = SWEEP_BATCH) -> int:
+        """Flag severe incidents recorded since ``since`` that happened in the last 90 days
+        and that no flag names yet; the scheduler runs this every round. Returns the number
+        of flags raised. Works through them ``batch`` at a time, each batch its own short
+        transaction: after an import of thousands of records the writer (and every audited
+        read queued behind it) is never held for more than one batch."""
         Inc, X, F = schema.incidents, schema.acts, schema.risk_flags
         severe_codes = [c for c in self.r.vocab["act_types"].codes if _severe(c)]
-        with self.r.store.write() as conn:
-            # Any flag naming the incident (triage raises one when it accepts a threat).
-            flagged = sa.select(F.c.incident_id).where(F.c.incident_id.is_not(None))
-            ids = conn.execute(
-                sa.select(Inc.c.id).distinct().select_from(Inc.join(X, X.c.incident_id == Inc.c.id))
-                .where(Inc.c.created_at >= since, X.c.act_type.in_(severe_codes),
-                       Inc.c.id.not_in(flagged))
-            ).scalars().all()  # fmt: skip
-            raised = 0
-            for incident_id in ids:
-                raised += len(self.flag_severe_incident(conn, incident_id))
-        return raised
+        # An incident documented today that happened years ago is history, not a new risk.
+        recent = self.r.clock.today() - timedelta(days=90)
+        raised, after = 0, None
+        while True:
+            with self.r.store.write() as conn:
+                # Any flag naming the incident (triage raises one when it accepts a threat).
+                flagged = sa.select(F.c.incident_id).where(F.c.incident_id.is_not(None))
+                query = (
+                    sa.select(Inc.c.created_at, Inc.c.id)
+                    .where(Inc.c.created_at >= since, Inc.c.date_start >= recent,
+                           Inc.c.id.in_(sa.select(X.c.incident_id)
+                                        .where(X.c.act_type.in_(severe_codes))),
+                           Inc.c.id.not_in(flagged))
+                    .order_by(Inc.c.created_at, Inc.c.id).limit(batch)
+                )  # fmt: skip
+                if after is not None:
+                    query = query.where(sa.tuple_(Inc.c.created_at, Inc.c.id) > after)
+                rows = conn.execute(query).all()
+                for row in rows:
+                    raised += len(self.flag_severe_incident(conn, row.id))
+            if len(rows) < batch:
+                return raised
+            after = (rows[-1].created_at, rows[-1].id)
 
     def _load(self, sealer: CaseSealer, row: Row[Any]) -> RiskAssessment:
         scores = json.loads(row.scores)

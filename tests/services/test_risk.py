@@ -123,6 +123,32 @@ def test_the_sweep_flags_severe_incidents_imported_in_bulk_and_not_triage_ones(
     assert Worker(registry).run_once().flagged == 0
 
 
+def test_the_sweep_works_in_short_batches_and_leaves_history_alone(
+    registry: Registry, defender_id: str
+) -> None:
+    """A large import is flagged a batch per transaction, all of it; an attack documented
+    today that happened two years ago is history, not a reason to review the risk now."""
+    defender = registry.defenders.get(defender_id)
+    registry.incidents.add_many(
+        [factories.incident(date_start=f"2026-10-{day:02d}") for day in range(1, 8)]
+        + [factories.incident(date_start="2024-10-20")],
+        case_id=defender.case_id,
+    )
+    writes = []
+    original = registry.store.write
+
+    def counting_write():  # type: ignore[no-untyped-def]
+        writes.append(1)
+        return original()
+
+    registry.store.write = counting_write  # type: ignore[method-assign]
+    since = registry.clock.now().replace(year=2000)
+    assert registry.risk.sweep_severe_incidents(since, batch=3) == 7
+    assert len(writes) == 3  # 3 + 3 + 1 incidents
+    registry.store.write = original  # type: ignore[method-assign]
+    assert registry.risk.sweep_severe_incidents(since, batch=3) == 0
+
+
 def test_shredding_the_case_removes_assessments(registry: Registry, defender_id: str) -> None:
     result = registry.risk.assess(defender_id, zeros(T1=1))
     registry.cases.shred(result.case_id)
