@@ -598,7 +598,7 @@ def render(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
     for result in results:
         for run in result["paced"]:
             for name, row in run["rows"].items():
-                label = f"{run['scenario']}: all" if name == "Aggregated" else name
+                label = f"{run['scenario']}: " + ("all" if name == "Aggregated" else name)
                 lines.append(
                     f"| {result['backend']} | {label} | {_fmt(row['rps'])} | "
                     f"{row['p50']:.0f} | {row['p95']:.0f} | {row['p99']:.0f} | "
