@@ -336,9 +336,7 @@ class AuditLog:
         actor: str | None = None,
     ) -> int:
         """Append one entry per (object_type, object_id, detail); returns the last seq."""
-        if action not in ACTIONS:
-            raise ValueError(f"unknown audit action {action!r}")
-        who = actor if actor is not None else self._actor_now()
+        who = self._checked(action, actor)
         seqs = self._append(conn, [(action, who, t, i, d) for t, i, d in items])
         return seqs[-1] if seqs else self._tail(conn)[0]
 
@@ -354,10 +352,7 @@ class AuditLog:
         """Append one entry in a transaction of its own, shared with the entries other
         threads append at the same moment (amparo.store.group_commit): returns once it is
         committed, like a transaction of its own, at a share of one commit's cost."""
-        if action not in ACTIONS:
-            raise ValueError(f"unknown audit action {action!r}")
-        who = actor if actor is not None else self._actor_now()
-        item: _Item = (action, who, object_type, object_id, detail)
+        item: _Item = (action, self._checked(action, actor), object_type, object_id, detail)
         seq: int = self.store.grouped("audit", self._append).submit(item)
         return seq
 
@@ -385,6 +380,12 @@ class AuditLog:
             conn.execute(sa.insert(L), rows)
             self._write_head(conn, seq, prev)
         return seqs
+
+    def _checked(self, action: str, actor: str | None) -> str:
+        """Who an entry names; refuses an action the log does not know."""
+        if action not in ACTIONS:
+            raise ValueError(f"unknown audit action {action!r}")
+        return actor if actor is not None else self._actor_now()
 
     def _actor_now(self) -> str:
         return self._actor() if callable(self._actor) else self._actor

@@ -735,30 +735,23 @@ class TriageService:
         return _Defender(row.id, row.case_id, name, row.country, row.merged_into)
 
     def _batch_row(self, batch_id: str) -> Row[Any]:
-        _checked_id(batch_id, "triage batch")
-        with self.r.store.read() as conn:
-            row = conn.execute(sa.select(B).where(B.c.id == batch_id)).first()
-        if row is None:
-            raise NotFound(f"no triage batch {batch_id}")
-        self.r.require_in_case("read_identity", "case", batch_id, row.case_id)
-        return row
+        return self._row(B, batch_id, "triage batch", "read_identity")
 
     def _message_row(self, message_id: str, action: str) -> Row[Any]:
-        _checked_id(message_id, "message")
-        with self.r.store.read() as conn:
-            row = conn.execute(sa.select(M).where(M.c.id == message_id)).first()
-        if row is None:
-            raise NotFound(f"no message {message_id}")
-        self.r.require_in_case(action, "case", message_id, row.case_id)
-        return row
+        return self._row(M, message_id, "message", action)
 
     def _campaign_row(self, campaign_id: str, action: str) -> Row[Any]:
-        _checked_id(campaign_id, "campaign")
+        return self._row(C, campaign_id, "campaign", action)
+
+    def _row(self, table: sa.Table, record_id: str, kind: str, action: str) -> Row[Any]:
+        """One row of a triage table, only if ``action`` is allowed in its case; else
+        NotFound, exactly as for a row that does not exist."""
+        _checked_id(record_id, kind)
         with self.r.store.read() as conn:
-            row = conn.execute(sa.select(C).where(C.c.id == campaign_id)).first()
+            row = conn.execute(sa.select(table).where(table.c.id == record_id)).first()
         if row is None:
-            raise NotFound(f"no campaign {campaign_id}")
-        self.r.require_in_case(action, "case", campaign_id, row.case_id)
+            raise NotFound(f"no {kind} {record_id}")
+        self.r.require_in_case(action, "case", record_id, row.case_id)
         return row
 
     def _batches(
