@@ -718,3 +718,60 @@ notification_prefs = sa.Table(
     sa.Column("events", sa.Text, nullable=False),  # ,event,event, that she wants
     sa.Column("updated_at", UTC, nullable=False),
 )
+
+# Secure intake (issue 10). Submissions arrive sealed to an intake public key (libsodium sealed
+# box) and stay sealed here: the server stores no readable part of them until a coordinator
+# opens one, and then only decrypts it in memory. What stays plaintext is routing bookkeeping.
+intake_keys = sa.Table(
+    "intake_keys",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("public_key", sa.LargeBinary, nullable=False, unique=True),  # X25519, 32 bytes
+    sa.Column("private_ct", CT, nullable=True),  # wrapped by the vault; NULL once retired
+    sa.Column("status", CODE, nullable=False),  # active | previous | retired
+    sa.Column("created_at", UTC, nullable=False),
+    sa.Column("created_by", sa.String(80), nullable=False),
+    sa.Column("retired_at", UTC, nullable=True),
+)
+
+intake_devices = sa.Table(
+    "intake_devices",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("public_key", sa.LargeBinary, nullable=False, unique=True),  # Ed25519, 32 bytes
+    sa.Column("label_ct", CT, nullable=False),  # whose device it is: an identity
+    sa.Column("status", CODE, nullable=False),  # active | revoked
+    sa.Column("created_at", UTC, nullable=False),
+    sa.Column("created_by", sa.String(80), nullable=False),
+    sa.Column("revoked_at", UTC, nullable=True),
+)
+
+intake_submissions = sa.Table(
+    "intake_submissions",
+    metadata,
+    sa.Column("id", ID, primary_key=True),  # bundles bring their own: replays collide here
+    sa.Column("channel", CODE, nullable=False),  # form | api | bundle
+    sa.Column("key_id", ID, sa.ForeignKey("intake_keys.id"), nullable=False, index=True),
+    sa.Column("sealed_ct", CT, nullable=False),  # the sealed box, exactly as received
+    sa.Column("device_key", sa.LargeBinary, nullable=True),  # the bundle's signer, as presented
+    sa.Column("quarantine", CODE, nullable=True),  # unknown_device | revoked_device
+    sa.Column("state", CODE, nullable=False),  # received | opened | accepted | linked | discarded
+    sa.Column("receipt_hash", sa.String(64), nullable=True, unique=True),  # SHA-256 of the code
+    sa.Column("received_at", UTC, nullable=False, index=True),  # to the hour: less metadata
+    sa.Column("opened_at", UTC, nullable=True),
+    sa.Column("opened_by", sa.String(80), nullable=True),
+    sa.Column("decided_at", UTC, nullable=True),
+    sa.Column("decided_by", sa.String(80), nullable=True),
+    sa.Column("reason_ct", CT, nullable=True),  # why it was discarded
+    sa.Column("incident_id", ID, nullable=True),
+    sa.Column("defender_id", ID, nullable=True),
+)
+
+# Submission counts per keyed client address and window (HMAC, never the address itself).
+intake_rate = sa.Table(
+    "intake_rate",
+    metadata,
+    sa.Column("key", sa.String(80), primary_key=True),
+    sa.Column("window_start", UTC, nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+)
