@@ -152,12 +152,31 @@ ACTIONS: dict[str, str] = {
     "notification.fail": "A notification attempt failed (detail: channel, attempt, next try or "
     "given up).",
     "notification.prefs": "A user's notification preferences were set (detail: channels).",
+    "intake.keygen": "The first intake key pair was created (its private half wrapped by the "
+    "vault).",
+    "intake.rotate": "A new intake key became active; the previous one still opens what was "
+    "sealed to it (detail: previous key ids).",
+    "intake.retire": "An intake key's private half was destroyed (detail: submissions left "
+    "undecided).",
+    "intake.device_add": "A field device's signing key was registered (its label stays sealed).",
+    "intake.device_revoke": "A field device was revoked: its later bundles are quarantined.",
+    "intake.device_list": "Field devices were listed with their labels (detail: count).",
+    "intake.receive": "A sealed submission arrived through the report form or the API (actor "
+    "anonymous; detail: channel, number of files; never its content).",
+    "intake.import": "A field bundle was verified and stored sealed (detail: quarantine reason "
+    "or no).",
+    "intake.list": "The intake inbox was listed, without contents (detail: count).",
+    "intake.open": "A sealed submission was decrypted and shown to a reviewer (detail: files).",
+    "intake.accept": "A submission became a new incident (detail: incident id; released from "
+    "quarantine or not).",
+    "intake.link": "A submission was linked to an existing incident or defender (detail: id).",
+    "intake.discard": "A submission was discarded with a reason (the reason stays sealed).",
 }
 READ_ACTIONS = frozenset(
     {"incident.read", "incident.reveal", "incident.diff", "defender.read", "defender.diff",
      "file.info", "file.read",
      "evidence.read", "evidence.read_shared", "evidence.read_original", "evidence.export",
-     "triage.read", "risk.read", "risk.history", "case.read"}
+     "triage.read", "risk.read", "risk.history", "case.read", "intake.open"}
 )  # fmt: skip
 CHECKPOINT_FORMAT = "amparo-audit-checkpoint/1"
 ZERO_HASH = b"\x00" * 32

@@ -22,6 +22,7 @@ from amparo.services.evidence import EvidenceService
 from amparo.services.files import FileStore
 from amparo.services.grants import GrantService
 from amparo.services.incidents import IncidentService
+from amparo.services.intake import IntakeService
 from amparo.services.notifications import NotificationService
 from amparo.services.protection import ProtectionService
 from amparo.services.risk import RiskService
@@ -204,6 +205,10 @@ class Registry:
     @cached_property
     def notifications(self) -> NotificationService:
         return NotificationService(self)
+
+    @cached_property
+    def intake(self) -> IntakeService:
+        return IntakeService(self)
 
     @cached_property
     def accounts(self) -> AccountService:

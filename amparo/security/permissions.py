@@ -62,6 +62,7 @@ RESOURCES: Mapping[str, str] = {
     "users": "accounts, groups and API tokens",
     "audit": "the audit log",
     "vault": "the vault keys",
+    "intake": "the intake inbox (sealed submissions), intake keys and field devices",
 }
 
 ACTIONS: Mapping[str, str] = {
@@ -82,6 +83,9 @@ ACTIONS: Mapping[str, str] = {
     "key_operations": "change the passphrase, recover, export audit checkpoints",
     "triage": "triage online abuse on a defender's behalf: store a batch of messages for her, "
     "relabel or dismiss them, accept them as incidents (seeing a batch needs read_identity)",
+    "review_intake": "open sealed intake submissions and import field bundles; accept, link or "
+    "discard submissions (accepting also needs create, linking write on the target)",
+    "manage_intake": "create, rotate and retire intake keys; register and revoke field devices",
 }
 
 
@@ -110,6 +114,7 @@ POLICY: tuple[Rule, ...] = (
     *_rules("admin", "case", "writer", "write", "delete"),
     *_rules("admin", "case", "member+reauth", "export", "read_original"),
     *_rules("admin", "case", "writer", "triage"),
+    *_rules("admin", "intake", "reauth", "manage_intake"),
     # coordinator: runs the protection work of its cases
     *_rules("coordinator", "registry", "any", "create", "read", "read_aggregates"),
     *_rules("coordinator", "case", "member", "read", "read_identity"),
@@ -117,6 +122,7 @@ POLICY: tuple[Rule, ...] = (
     *_rules("coordinator", "case", "writer+reauth", "manage_grants", "export"),
     *_rules("coordinator", "case", "member", "read_original"),
     *_rules("coordinator", "case", "writer", "triage"),
+    *_rules("coordinator", "intake", "any", "review_intake"),
     # documenter: records what happened in its cases
     *_rules("documenter", "registry", "any", "create", "read"),
     *_rules("documenter", "case", "member", "read", "read_identity"),
