@@ -13,6 +13,7 @@ from amparo.cli.defenders import defenders
 from amparo.cli.evidence import evidence
 from amparo.cli.groups import groups
 from amparo.cli.incidents import incidents
+from amparo.cli.intake import intake
 from amparo.cli.protection import cases, checkins, risk, worker
 from amparo.cli.tokens import tokens
 from amparo.cli.triage import triage
@@ -80,6 +81,7 @@ cli.add_command(cases)
 cli.add_command(risk)
 cli.add_command(checkins)
 cli.add_command(worker)
+cli.add_command(intake)
 
 
 def main() -> None:

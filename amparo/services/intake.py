@@ -299,7 +299,7 @@ class IntakeService:
                                 object_id=key_id, detail={"undecided": pending})  # fmt: skip
         return pending
 
-    def keys(self) -> list[IntakeKeyInfo]:
+    def list_keys(self) -> list[IntakeKeyInfo]:
         self._require_manage()
         with self.r.store.read() as conn:
             ids = conn.execute(sa.select(K.c.id).order_by(K.c.created_at, K.c.id)).scalars().all()

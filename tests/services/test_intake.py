@@ -127,7 +127,7 @@ def test_rotation_keeps_old_submissions_open(intake: Registry) -> None:
     new = intake.intake.receive({"what": "sealed to the second key"})
     assert intake.intake.open(old.submission_id).answers["what"] == "sealed to the first key"
     assert intake.intake.open(new.submission_id).answers["what"] == "sealed to the second key"
-    previous = next(k.id for k in intake.intake.keys() if k.status == "previous")  # noqa: SIM118
+    previous = next(k.id for k in intake.intake.list_keys() if k.status == "previous")
     with pytest.raises(Conflict):  # an undecided submission is still sealed to it
         intake.intake.retire(previous)
     intake.intake.discard(old.submission_id, "tested")
