@@ -377,33 +377,97 @@ def checkins_status(vault: Path, defender_id: str | None, show_all: bool) -> Non
 @click.command()
 @vault_option
 @click.option(
-    "--interval", type=float, default=15.0, show_default=True, help="Seconds between rounds."
+    "--interval",
+    type=float,
+    default=None,
+    help="Seconds between rounds (SQLite loop, default 15) or between the periodic sweeps "
+    "(PostgreSQL, default 60; a divisor of 60 seconds or of 60 minutes).",
 )
-@click.option("--rounds", type=int, default=0, help="Stop after this many rounds (0: run on).")
+@click.option(
+    "--rounds", type=int, default=0, help="SQLite: stop after this many rounds (0: run on)."
+)
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Do what is due now, then stop (PostgreSQL: when the queue has nothing left to run).",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=4,
+    show_default=True,
+    help="PostgreSQL: jobs (sends, sweeps) this worker runs at the same time.",
+)
+@click.option(
+    "--retry-after",
+    type=click.FloatRange(0.1, 21600),
+    default=60.0,
+    show_default=True,
+    help="Seconds before a failed notification is tried again; doubles with each attempt, "
+    "at most 6 hours.",
+)
+@click.option(
+    "--apply-schema",
+    is_flag=True,
+    help="PostgreSQL: create procrastinate's tables (schema 'procrastinate') if missing, "
+    "then exit. A worker also does this on its first start.",
+)
 @handle_errors
-def worker(vault: Path, interval: float, rounds: int) -> None:
-    """Run background work on its own: check-in escalation, notifications, review flags.
+def worker(
+    vault: Path, interval: float | None, rounds: int, once: bool, concurrency: int,
+    retry_after: float, apply_schema: bool,
+) -> None:  # fmt: skip
+    """Run background work: check-in escalation, notifications, review flags, periodic jobs.
 
-    For team deployments on PostgreSQL run as many as you like: each notification goes once.
+    The periodic jobs are the built-in ones and those registered in amparo.jobs.PERIODIC.
+
+    \b
+    PostgreSQL (team deployments): runs procrastinate's worker. Start as many as you like,
+    on any machines: each periodic tick runs once, each notification is one job sent once
+    (a lock per message, the outbox claim), failed sends are retried with back-off.
+    SIGTERM or SIGINT stops it after the jobs it is running (at most 60 s).
+    SQLite: procrastinate has no SQLite connector; this runs the in-process loop that
+    `amparo serve` also runs (run one of them, not both).
     """
     import signal
     import threading
+    from datetime import timedelta
 
-    from amparo.worker import Worker
-
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
     with open_registry(vault) as registry:
-        w = Worker(registry)
+        backoff = timedelta(seconds=retry_after)
+        if registry.store.dialect == "postgresql":
+            from amparo import jobs
+
+            if apply_schema:
+                click.echo(f"procrastinate schema {jobs.ensure_schema(registry.store)}")
+                return
+            if rounds:
+                raise click.UsageError("--rounds is for the SQLite loop; use --once")
+            every = jobs.DEFAULT_INTERVAL_S if once or interval is None else interval
+            jobs.cron_every(every)  # a bad --interval fails before anything starts
+            click.echo(f"worker started (procrastinate, concurrency {concurrency})", err=True)
+            jobs.run(registry, concurrency=concurrency, interval_s=every, retry_after=backoff,
+                     once=once)  # fmt: skip
+            click.echo("worker stopped", err=True)
+            return
+        if apply_schema:
+            raise click.UsageError("--apply-schema: the job queue needs a PostgreSQL vault")
+        from amparo.worker import Worker
+
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+        w = Worker(registry, retry_after=backoff)
         click.echo(f"worker {w.name} started", err=True)
         done = 0
+        if once:
+            rounds = 1
         while not stop.is_set():
             r = w.run_once()
             done += 1
-            if r.queued or r.sent or r.failed or r.flagged:
+            if r.queued or r.sent or r.failed or r.flagged or r.periodic:
                 click.echo(f"{time.strftime('%H:%M:%S')} queued {r.queued} sent {r.sent} "
                            f"failed {r.failed} flagged {r.flagged}", err=True)  # fmt: skip
             if rounds and done >= rounds:
                 break
-            stop.wait(interval)
+            stop.wait(15.0 if interval is None else interval)

@@ -1,14 +1,18 @@
 """The notifications outbox: queue in the transaction that decides, deliver later, exactly once.
 
 ``queue`` inserts a row whose ``dedupe_key`` is unique: two schedulers that decide the same
-escalation at the same moment insert it once. ``deliver_due`` claims due rows with a lease
-(``claimed_by``, ``claimed_until``); on PostgreSQL the claim is ``SELECT ... FOR UPDATE SKIP
-LOCKED``, so two workers never claim the same row; on SQLite the single writer serialises
-claims. A row is marked sent only by its claimant. A failure is retried with exponential
-back-off (1, 2, 4 ... minutes, at most 6 hours) up to MAX_ATTEMPTS. A worker that dies between
-sending and marking leaves a lease that expires: that one message may then go twice (an outbox
-gives at-least-once delivery across crashes, exactly once otherwise). Every send and failure is
-audited, with the channel and event, never the address.
+escalation at the same moment insert it once. ``deliver_due`` (the in-process loop) claims due
+rows with a lease (``claimed_by``, ``claimed_until``); ``deliver_one`` (one procrastinate job of
+the team worker, amparo.jobs) claims one row the same way. On PostgreSQL the claim is ``SELECT
+... FOR UPDATE SKIP LOCKED``, so two workers never claim the same row; on SQLite the single
+writer serialises claims. A row is marked sent only by its claimant, and only a pending row is
+claimed: a second job for a message already sent does nothing. A failure is retried with
+exponential back-off (``retry_after``, twice that, four times ... at most 6 hours; one minute
+first by default) up to MAX_ATTEMPTS. A worker that dies between sending and marking leaves a
+lease that expires: that one message may then go twice (an outbox gives at-least-once delivery
+across crashes, exactly once otherwise). Every send and failure is audited, with the channel
+and event, never the address. The outbox is the ledger in both modes: what was sent, when, how
+often it was tried.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 import builtins
 import json
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -34,14 +38,18 @@ from amparo.store.schema import codes_column, codes_from_column
 if TYPE_CHECKING:
     from amparo.registry import Registry
 
-__all__ = ["MAX_ATTEMPTS", "DeliveryReport", "NotificationService", "Preferences",
-           "case_reference"]  # fmt: skip
+__all__ = ["MAX_ATTEMPTS", "RETRY_AFTER", "Delivery", "DeliveryReport", "NotificationService",
+           "Preferences", "case_reference"]  # fmt: skip
 
 N = schema.notifications
 P = schema.notification_prefs
 MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=5)  # a claim older than this is abandoned and may be claimed again
 MAX_BACKOFF = timedelta(hours=6)
+RETRY_AFTER = timedelta(minutes=1)  # the first retry's wait; it doubles with each attempt
+# A job scheduled for a retry may start a moment before the row's next_attempt_at says (the
+# queue's clock and this one): within this, the row counts as due.
+CLOCK_SLACK = timedelta(seconds=5)
 CHANNELS = ("email", "webhook")
 
 
@@ -55,6 +63,15 @@ class DeliveryReport:
     sent: int = 0
     failed: int = 0
     ids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What ``deliver_one`` did with one message."""
+
+    status: str  # sent | failed (retry in retry_in) | gave_up | skipped (not ours to send now)
+    retry_in: timedelta | None = None
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -181,15 +198,21 @@ class NotificationService:
             .values(status="cancelled")
         ).rowcount)  # fmt: skip
 
-    def _claim(self, worker: str, limit: int) -> builtins.list[Any]:
+    def _claimable(self, now: datetime) -> sa.ColumnElement[bool]:
+        return sa.and_(N.c.status == "pending", N.c.next_attempt_at <= now,
+                       sa.or_(N.c.claimed_until.is_(None), N.c.claimed_until < now))  # fmt: skip
+
+    def _claim(
+        self, worker: str, limit: int, notification_id: str | None = None
+    ) -> builtins.list[Any]:
         now = self.r.clock.now()
         with self.r.store.write() as conn:
-            stmt = (
-                sa.select(N.c.id)
-                .where(N.c.status == "pending", N.c.next_attempt_at <= now,
-                       sa.or_(N.c.claimed_until.is_(None), N.c.claimed_until < now))
-                .order_by(N.c.next_attempt_at, N.c.id).limit(limit)
-            )  # fmt: skip
+            if notification_id is None:
+                stmt = sa.select(N.c.id).where(self._claimable(now))
+            else:
+                stmt = sa.select(N.c.id).where(N.c.id == notification_id,
+                                               self._claimable(now + CLOCK_SLACK))  # fmt: skip
+            stmt = stmt.order_by(N.c.next_attempt_at, N.c.id).limit(limit)
             if conn.dialect.name == "postgresql":
                 stmt = stmt.with_for_update(skip_locked=True)
             ids = conn.execute(stmt).scalars().all()
@@ -200,32 +223,61 @@ class NotificationService:
             return builtins.list(conn.execute(sa.select(N).where(N.c.id.in_(ids)).order_by(
                 N.c.next_attempt_at, N.c.id)).all())  # fmt: skip
 
-    def deliver_due(self, worker: str = "worker", limit: int = 50) -> DeliveryReport:
+    def due(
+        self, limit: int = 500, after: tuple[datetime, str] | None = None
+    ) -> builtins.list[tuple[str, str, datetime]]:
+        """Messages that may be sent now and that no one holds: ``(id, dedupe_key,
+        next_attempt_at)``, oldest first, ``limit`` after ``after`` (a previous page's last)."""
+        now = self.r.clock.now()
+        stmt = sa.select(N.c.id, N.c.dedupe_key, N.c.next_attempt_at).where(self._claimable(now))
+        if after is not None:
+            stmt = stmt.where(sa.tuple_(N.c.next_attempt_at, N.c.id) > after)
+        with self.r.store.read() as conn:
+            rows = conn.execute(stmt.order_by(N.c.next_attempt_at, N.c.id).limit(limit)).all()
+        return [(r.id, r.dedupe_key, r.next_attempt_at) for r in rows]
+
+    def deliver_due(
+        self, worker: str = "worker", limit: int = 50, retry_after: timedelta = RETRY_AFTER
+    ) -> DeliveryReport:
         """Send what is due, oldest first; returns what was sent and what failed."""
         report = DeliveryReport()
         for row in self._claim(worker, limit):
-            with self.r.store.read() as conn:
-                sealer = sealer_for(conn, self.r.keyring, row.case_id)
-                recipient = json.loads(sealer.open("notifications", row.id, "recipient", 0,
-                                                   row.recipient_ct) or "{}")  # fmt: skip
-            notice = Notice(row.event, row.reference, row.link, row.id)
-            error = None
-            try:
-                if row.channel == "email":
-                    send_email(self.r.settings, recipient["email"], notice)
-                else:
-                    send_webhook(recipient["webhook"], recipient["secret"], notice)
-            except SendError as exc:
-                error = str(exc)[:200]
-            self._finish(row, worker, error)
-            if error is None:
+            done = self._send(row, worker, retry_after)
+            if done.status == "sent":
                 report.sent += 1
                 report.ids.append(row.id)
             else:
                 report.failed += 1
         return report
 
-    def _finish(self, row: Any, worker: str, error: str | None) -> None:
+    def deliver_one(
+        self, notification_id: str, worker: str, retry_after: timedelta = RETRY_AFTER
+    ) -> Delivery:
+        """Send one message if it is pending, due and unclaimed (else ``skipped``)."""
+        rows = self._claim(worker, 1, notification_id)
+        if not rows:
+            return Delivery("skipped")
+        return self._send(rows[0], worker, retry_after)
+
+    def _send(self, row: Any, worker: str, retry_after: timedelta) -> Delivery:
+        with self.r.store.read() as conn:
+            sealer = sealer_for(conn, self.r.keyring, row.case_id)
+            recipient = json.loads(sealer.open("notifications", row.id, "recipient", 0,
+                                               row.recipient_ct) or "{}")  # fmt: skip
+        notice = Notice(row.event, row.reference, row.link, row.id)
+        error = None
+        try:
+            if row.channel == "email":
+                send_email(self.r.settings, recipient["email"], notice)
+            else:
+                send_webhook(recipient["webhook"], recipient["secret"], notice)
+        except SendError as exc:
+            error = str(exc)[:200]
+        return self._finish(row, worker, error, retry_after)
+
+    def _finish(
+        self, row: Any, worker: str, error: str | None, retry_after: timedelta = RETRY_AFTER
+    ) -> Delivery:
         now = self.r.clock.now()
         attempts = row.attempts + 1
         with self.r.store.write() as conn:
@@ -250,7 +302,7 @@ class NotificationService:
                 )
             else:
                 give_up = attempts >= MAX_ATTEMPTS
-                delay = min(timedelta(minutes=2 ** (attempts - 1)), MAX_BACKOFF)
+                delay = min(retry_after * 2 ** (attempts - 1), MAX_BACKOFF)
                 conn.execute(
                     sa.update(N)
                     .where(mine)
@@ -269,6 +321,11 @@ class NotificationService:
                                             "attempt": attempts, "given_up": give_up,
                                             "next": None if give_up else
                                             (now + delay).isoformat()})  # fmt: skip
+        if error is None:
+            return Delivery("sent")
+        if give_up:
+            return Delivery("gave_up", error=error)
+        return Delivery("failed", retry_in=delay, error=error)
 
     def outbox(self, case_id: str) -> builtins.list[dict[str, Any]]:
         """A case's notifications without their addresses (for the case page)."""

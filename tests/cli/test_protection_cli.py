@@ -98,5 +98,5 @@ def test_protection_commands(vault_dir: Path) -> None:
     assert schedule_id in ok("checkins", "status", "--vault", v)
     ok("checkins", "stop", schedule_id, "--vault", v)
     assert schedule_id not in ok("checkins", "status", "--vault", v)
-    worker = run("worker", "--vault", v, "--rounds", "1", "--interval", "0")
+    worker = run("worker", "--vault", v, "--once")  # SQLite: one round; PostgreSQL: procrastinate
     assert worker.exit_code == 0, worker.output

@@ -36,9 +36,25 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass
+class FlakySink(Sink):
+    """Refuses the first message to each recipient with a temporary error (451), then keeps
+    what it receives like Sink."""
+
+    refused: list[str] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.lock:
+            fresh = [to for to in envelope.rcpt_tos if to not in self.refused]
+            self.refused.extend(fresh)
+        if fresh:
+            return "451 4.3.0 try again later"
+        return await super().handle_DATA(server, session, envelope)
+
+
 @contextmanager
-def smtp_sink() -> Iterator[Sink]:
-    sink = Sink()
+def smtp_sink(sink: Sink | None = None) -> Iterator[Sink]:
+    sink = sink or Sink()
     sink.port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
     controller.start()
