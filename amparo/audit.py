@@ -171,6 +171,16 @@ ACTIONS: dict[str, str] = {
     "quarantine or not).",
     "intake.link": "A submission was linked to an existing incident or defender (detail: id).",
     "intake.discard": "A submission was discarded with a reason (the reason stays sealed).",
+    "archive.export": "The whole registry, keys included, was written to an encrypted archive "
+    "(detail: Argon2 cost of the export passphrase); the archive carries this entry.",
+    "archive.import": "An archive was restored into this empty vault, which now holds the "
+    "source's keys and audit chain (detail: rows, files, entries of this vault replaced).",
+    "records.import": "A file of incident records was imported (detail: format, rows, stored, "
+    "rejected, mapping used); each stored row also leaves an incident.create entry.",
+    "records.validate": "A file of incident records was checked without storing anything "
+    "(a dry run; detail: format, rows, rejected, mapping used).",
+    "records.export_partner": "Incidents left the vault as a flat CSV for a partner (detail: "
+    "count, pseudonymised kinds, how dates, places and free text were treated).",
 }
 READ_ACTIONS = frozenset(
     {"incident.read", "incident.reveal", "incident.diff", "defender.read", "defender.diff",

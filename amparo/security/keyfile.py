@@ -206,6 +206,20 @@ class KeyFile:
             "passphrase", master, _secret_bytes(new_passphrase), self.kdf_params("passphrase")
         )
 
+    def for_restored_vault(
+        self, master: bytes, vault_id: str, passphrase: str
+    ) -> tuple[KeyFile, str]:
+        """A key file for another vault's master key and id (restoring a whole-registry
+        archive), opened by this vault's passphrase at this vault's Argon2 costs. Every slot's
+        associated data names the vault id, so all are rewrapped; the recovery code is new
+        (the old one wrapped the old key). Returns (key file, recovery code to print once)."""
+        restored = KeyFile(vault_id=vault_id, slots=[])
+        code = new_recovery_code()
+        restored._set_slot("passphrase", master, _secret_bytes(passphrase),
+                           self.kdf_params("passphrase"))  # fmt: skip
+        restored._set_slot("recovery", master, _secret_bytes(code), self.kdf_params("recovery"))
+        return restored, code
+
     def rotate_recovery(self, master: bytes) -> str:
         code = new_recovery_code()
         self._set_slot("recovery", master, _secret_bytes(code), self.kdf_params("recovery"))
