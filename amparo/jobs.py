@@ -212,8 +212,14 @@ def ensure_schema(store: Store) -> str:
             sa.text("SELECT obj_description(CAST(:s AS regnamespace), 'pg_namespace')"),
             {"s": QUEUE_SCHEMA},
         ).scalar()
-        applied = str(comment or "").split(" ")[1] if str(comment or "").count(" ") else "0"
-        if _version_tuple(applied) != _version_tuple(installed):
+        found = re.fullmatch(r"procrastinate (\S+) \(applied by amparo\)", str(comment or ""))
+        if found is None:
+            # Applied by someone else (procrastinate's own CLI, say): its version is unknown;
+            # take it as this one's, say so, and record it.
+            log.warning("schema %s has no amparo marker; taken as procrastinate %s's",
+                        QUEUE_SCHEMA, installed)  # fmt: skip
+        applied = installed if found is None else found.group(1)
+        if found is None or _version_tuple(applied) != _version_tuple(installed):
             pending = _migrations_between(applied, installed)
             if pending:
                 raise QueueError(
@@ -294,6 +300,8 @@ def build_app(
     async def deliver(context: Any, notification_id: str) -> str:
         done = await asyncio.to_thread(r.notifications.deliver_one, notification_id,
                                        f"{me}:job{context.job.id}", retry_after)  # fmt: skip
+        log.info("notification %s: %s%s", notification_id, done.status,
+                 f" ({done.error})" if done.error else "")  # fmt: skip
         if done.status == "failed":
             raise DeliveryFailed(done.error or "send failed", done.retry_in)
         if done.status == "gave_up":
@@ -329,6 +337,7 @@ def build_app(
     async def escalate(timestamp: int) -> int:
         queued = await asyncio.to_thread(r.checkins.escalate_due)
         if queued:
+            log.info("check-in escalation: %d notification(s) queued", queued)
             await soon(dispatch)  # the alert should not wait for the next tick
         return queued
 
@@ -339,6 +348,8 @@ def build_app(
         flagged = await asyncio.to_thread(r.risk.sweep_severe_incidents,
                                           state.swept_at or now - SWEEP_WINDOW)  # fmt: skip
         state.swept_at = now - SWEEP_OVERLAP
+        if flagged:
+            log.info("severe incidents: %d case(s) flagged for review", flagged)
         return flagged
 
     @app.periodic(cron=PRUNE_CRON, periodic_id="amparo")

@@ -374,6 +374,19 @@ def checkins_status(vault: Path, defender_id: str | None, show_all: bool) -> Non
 # -- worker --------------------------------------------------------------------------------
 
 
+def _log_to_stderr() -> None:
+    """What the team worker does, a line each (sends, escalations, flags; procrastinate's own
+    warnings and errors), with the time: a service manager's journal keeps it."""
+    import logging
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    for name, level in (("amparo", logging.INFO), ("procrastinate", logging.WARNING)):
+        logger = logging.getLogger(name)
+        logger.addHandler(handler)
+        logger.setLevel(level)
+
+
 @click.command()
 @vault_option
 @click.option(
@@ -445,6 +458,7 @@ def worker(
                 raise click.UsageError("--rounds is for the SQLite loop; use --once")
             every = jobs.DEFAULT_INTERVAL_S if once or interval is None else interval
             jobs.cron_every(every)  # a bad --interval fails before anything starts
+            _log_to_stderr()
             click.echo(f"worker started (procrastinate, concurrency {concurrency})", err=True)
             jobs.run(registry, concurrency=concurrency, interval_s=every, retry_after=backoff,
                      once=once)  # fmt: skip

@@ -158,3 +158,23 @@ def test_the_serve_loop_stands_aside_while_a_queue_worker_lives(registry: Regist
         conn.exec_driver_sql("UPDATE procrastinate.procrastinate_workers "
                              "SET last_heartbeat = now() - interval '1 minute'")  # fmt: skip
     assert not loop._queue_has_workers()  # gone: the loop takes over again
+
+
+def test_a_schema_from_elsewhere_is_adopted_and_an_old_one_refused(registry: Registry) -> None:
+    from procrastinate import App, SyncPsycopgConnector
+
+    from amparo.jobs import QUEUE_SCHEMA, QueueError, _conninfo, ensure_schema
+
+    # Applied with procrastinate's own schema manager (as its CLI would): no amparo marker.
+    with registry.store.write() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {QUEUE_SCHEMA}")
+    path = {"options": f"-c search_path={QUEUE_SCHEMA}"}
+    connector = SyncPsycopgConnector(conninfo=_conninfo(registry.store.url), kwargs=path)
+    with App(connector=connector).open() as app:
+        app.schema_manager.apply_schema()
+    assert ensure_schema(registry.store) == "present"  # taken as this version's, marked so
+    with registry.store.write() as conn:
+        conn.exec_driver_sql(f"COMMENT ON SCHEMA {QUEUE_SCHEMA} IS "
+                             "'procrastinate 3.3.0 (applied by amparo)'")  # fmt: skip
+    with pytest.raises(QueueError, match=r"3\.3\.0.*03\.04\.00_01_pre_add_retry"):
+        ensure_schema(registry.store)
