@@ -7,14 +7,18 @@ BIN := $(VENV)/bin
 DEMO_VAULT ?= .demo-vault
 DEMO_PASSPHRASE ?= amparo-demo-passphrase
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
-.PHONY: demo test lint typecheck pytest bench bench-api bench-pages docs messages screenshots lock clean help
+.PHONY: demo test lint typecheck pytest bench bench-quick bench-api bench-pages soak docs messages screenshots lock clean help
 
 help:
 	@echo "make demo    - create (once) and serve a DEMO vault at http://127.0.0.1:8000"
 	@echo "make test    - lint, type-check and run the whole test suite"
 	@echo "               (PostgreSQL too: AMPARO_TEST_DATABASE_URL=postgresql://... make test)"
-	@echo "make bench   - registry benchmark: import, lists, search (docs/benchmarks.md)"
+	@echo "make bench   - every benchmark in turn, each writing its part of docs/benchmarks.md"
+	@echo "               (BENCH_ARGS='--million' adds 1,000,000 incidents; --list, --only)"
+	@echo "make bench-quick - every benchmark, small, into a scratch file (checks the chain)"
+	@echo "make soak    - 20 users mixing reads and writes for 10 minutes, SQLite and PostgreSQL"
 	@echo "make bench-api   - JSON API under load, 20 clients, SQLite and PostgreSQL"
 	@echo "make bench-pages - staff pages (incident list and record), SQLite and PostgreSQL"
 	@echo "make docs    - regenerate generated docs (CLI reference, vocabularies)"
@@ -51,7 +55,13 @@ pytest: $(VENV)/.dev
 test: lint typecheck pytest
 
 bench: $(VENV)/.dev
-	$(BIN)/python -m bench.registry_bench
+	$(BIN)/python -m bench.all $(BENCH_ARGS)
+
+bench-quick: $(VENV)/.dev
+	$(BIN)/python -m bench.all --quick $(BENCH_ARGS)
+
+soak: $(VENV)/.dev
+	$(BIN)/python -m bench.soak --minutes 10 --backend both --write docs/benchmarks.md
 
 bench-api: $(VENV)/.dev
 	$(BIN)/python -m bench.api_bench --backend both --workers 2 --write docs/benchmarks.md

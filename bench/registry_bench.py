@@ -178,15 +178,37 @@ def main() -> None:
     parser.add_argument("--incidents", type=int, default=100_000)
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--database-url", default=os.environ.get("AMPARO_BENCH_DATABASE_URL"))
-    parser.add_argument("--write", type=Path, help="Append the results table to this file.")
+    parser.add_argument("--write", type=Path, help="Replace the results table in this file.")
     args = parser.parse_args()
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     results = [run(b, args.incidents, args.database_url) for b in backends]
     table = render(results, args.incidents)
     print(table)
     if args.write:
-        with args.write.open("a", encoding="utf-8") as handle:
-            handle.write("\n" + table)
+        replace_table(args.write, table, args.incidents)
+
+
+def replace_table(path: Path, table: str, n: int) -> None:
+    """Put the table in place of the last one for ``n`` incidents (heading to the table's
+    end: the notes written under it stay), or after the section's other tables."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    lines = text.split("\n")
+    heading = f"### Registry at {n:,} incidents ("
+    start = next((i for i, line in enumerate(lines) if line.startswith(heading)), None)
+    if start is None:
+        anchor = text.find("\n## Results\n")
+        if anchor < 0:
+            path.write_text(text.rstrip("\n") + "\n\n" + table, encoding="utf-8")
+        else:
+            at = anchor + len("\n## Results\n")
+            path.write_text(text[:at] + table + "\n" + text[at:], encoding="utf-8")
+        return
+    end, in_table = start + 1, False
+    while end < len(lines) and not (in_table and not lines[end].startswith("|")):
+        in_table = in_table or lines[end].startswith("|")
+        end += 1
+    new = [*lines[:start], *table.rstrip("\n").split("\n"), *lines[end:]]
+    path.write_text("\n".join(new), encoding="utf-8")
 
 
 if __name__ == "__main__":
