@@ -9,6 +9,9 @@ Protection work reads, from the same file: ``public_url`` (links in notification
 ``risk_cutpoints = [medium, high, extreme]`` (index cut-points of the risk bands) and an
 ``[smtp]`` table (``host``, ``port``, ``from``, ``starttls``, ``username``; the password only
 from ``AMPARO_SMTP_PASSWORD``). Without an SMTP host, e-mails wait in the outbox.
+
+Secure intake reads ``intake_form``: the path of the public report form (default
+``"/report"``), or ``false`` to switch the form off (the intake API stays, for partners).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ class Settings:
     smtp_starttls: bool = False
     smtp_username: str | None = None
     smtp_password: str | None = field(default=None, repr=False)
+    intake_form: str | None = "/report"  # the public report form's path; None: switched off
 
     @property
     def key_file(self) -> Path:
@@ -65,7 +69,8 @@ class Settings:
                 data = tomllib.loads(path.read_text("utf-8"))
             except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
                 raise VaultError(f"{path}: not valid TOML: {exc}") from None
-        unknown = set(data) - {"database_url", "language", "public_url", "risk_cutpoints", "smtp"}
+        unknown = set(data) - {"database_url", "language", "public_url", "risk_cutpoints", "smtp",
+                               "intake_form"}  # fmt: skip
         if unknown:
             raise VaultError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
         url = str(data.get("database_url") or cls.default_database_url(vault_dir))
@@ -81,6 +86,7 @@ class Settings:
             if not 0 < medium < high < extreme:
                 raise ValueError("risk_cutpoints must rise: 0 < medium < high < extreme")
             port = int(smtp.get("port", 25))
+            intake_form = _intake_form(data.get("intake_form", "/report"))
         except (TypeError, ValueError) as exc:
             raise VaultError(f"{path}: {exc}") from None
         return cls(
@@ -96,6 +102,7 @@ class Settings:
             smtp_starttls=bool(smtp.get("starttls", False)),
             smtp_username=str(smtp["username"]) if smtp.get("username") else None,
             smtp_password=env.get("AMPARO_SMTP_PASSWORD") or None,
+            intake_form=intake_form,
         )  # fmt: skip
 
     def save(self) -> None:
@@ -109,6 +116,9 @@ class Settings:
             lines.append(f'public_url = "{_toml_escape(self.public_url)}"')
         if self.risk_cutpoints != (0.25, 0.6, 1.2):
             lines.append(f"risk_cutpoints = [{', '.join(str(x) for x in self.risk_cutpoints)}]")
+        if self.intake_form != "/report":
+            form = f'"{_toml_escape(self.intake_form)}"' if self.intake_form else "false"
+            lines.append(f"intake_form = {form}")
         if self.smtp_host:
             lines += ["", "[smtp]", f'host = "{_toml_escape(self.smtp_host)}"',
                       f"port = {self.smtp_port}", f'from = "{_toml_escape(self.smtp_from)}"',
@@ -116,6 +126,20 @@ class Settings:
             if self.smtp_username:
                 lines.append(f'username = "{_toml_escape(self.smtp_username)}"')
         write_atomically(self.vault_dir / SETTINGS_FILE, ("\n".join(lines) + "\n").encode())
+
+
+def _intake_form(value: object) -> str | None:
+    """A path of letters, digits, '-', '_' and '/', not under a path Amparo uses itself."""
+    if value is False:
+        return None
+    text = str(value)
+    reserved = ("/api", "/static", "/login", "/c/", "/checkin", "/intake")
+    if (not text.startswith("/") or len(text) > 100 or text == "/"
+            or not all(ch.isalnum() or ch in "-_/" for ch in text)
+            or any(text == r.rstrip("/") or text.startswith(r.rstrip("/") + "/")
+                   for r in reserved)):  # fmt: skip
+        raise ValueError('intake_form is a path such as "/report", or false')
+    return text.rstrip("/")
 
 
 def _toml_escape(text: str) -> str:

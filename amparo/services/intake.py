@@ -211,6 +211,8 @@ def clean_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
             continue
         if not isinstance(value, str):
             raise ValidationError(name, "must be text")
+        if len(value) > limit:
+            raise ValidationError(name, f"is longer than {limit} characters")
         text = value.replace("\x00", "").strip()
         if len(text) > limit:
             raise ValidationError(name, f"is longer than {limit} characters")

@@ -1,10 +1,11 @@
 """The web application, built per registry (nothing at import time).
 
-Public without signing in: ``/login``, ``/healthz`` and the defender's check-in page
-(``/c/<token>``, ``/checkin``: amparo.web.public_checkin). Everything else, the OpenAPI schema
-included, needs a session whose second factor is complete (or, under ``/api/``, a bearer
-token): see amparo.web.auth. No identity or narrative leaves the vault here yet: the pages
-show aggregates with small counts suppressed.
+Public without signing in: ``/login``, ``/healthz``, the defender's check-in page
+(``/c/<token>``, ``/checkin``: amparo.web.public_checkin), the report form (``/report`` by
+default: amparo.web.public_intake) and the intake API (``/api/v1/intake``). Everything else,
+the OpenAPI schema included, needs a session whose second factor is complete (or, under
+``/api/``, a bearer token): see amparo.web.auth. No identity or narrative leaves the vault
+here yet: the pages show aggregates with small counts suppressed.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from amparo.web.auth import (
     current_user,
 )
 from amparo.web.auth import router as auth_router
-from amparo.web.limits import BodyLimits, BodyRejected, body_rejected
+from amparo.web.limits import ROUTE_LIMITS, BodyLimits, BodyPolicy, BodyRejected, body_rejected
 from amparo.web.pages import NAV_PATHS, page_router
 from amparo.web.problems import (
     PROBLEM_TYPES,
@@ -120,7 +121,12 @@ def create_app(
     app.state.auth = auth
     app.state.sessions = sessions
     # Added before security_headers, so it runs inside it and its refusals get the headers.
-    app.add_middleware(BodyLimits)
+    limits = dict(ROUTE_LIMITS)
+    if registry.settings.intake_form:  # the public report form takes files: its own limit
+        from amparo.web.public_intake import FORM_LIMIT
+
+        limits[registry.settings.intake_form] = FORM_LIMIT
+    app.add_middleware(BodyLimits, policy=BodyPolicy(route_limits=limits))
     app.add_exception_handler(BodyRejected, body_rejected)
 
     @app.middleware("http")
@@ -188,6 +194,10 @@ def create_app(
     app.mount("/static", StaticFiles(packages=[("amparo.web", "static")]), name="static")
     app.include_router(auth_router)
     app.include_router(checkin_router())  # the defender's own check-in: no account
+    if registry.settings.intake_form:  # the public report form: no account
+        from amparo.web.public_intake import router as intake_form_router
+
+        app.include_router(intake_form_router(registry.settings.intake_form))
     app.include_router(api_router())
     app.include_router(page_router())
 

@@ -72,7 +72,12 @@ STRUCTURED_LIMIT = 1 * MiB  # JSON and URL-encoded forms, on every route
 # Path prefix -> limit; the longest matching prefix wins. A prefix matches itself and what
 # lies below it ("/api/v1/evidence" matches "/api/v1/evidence/x", not "/api/v1/evidencex").
 ROUTE_LIMITS: Mapping[str, int] = MappingProxyType(
-    {"/api/v1/evidence": 100 * MiB, "/evidence/upload": 100 * MiB, "/triage/upload": 50 * MiB}
+    {
+        "/api/v1/evidence": 100 * MiB,
+        "/evidence/upload": 100 * MiB,
+        "/triage/upload": 50 * MiB,
+        "/api/v1/intake": 21 * MiB,  # a report's files: amparo.services.intake
+    }
 )
 IDLE_TIMEOUT_S = 10.0
 RATE_GRACE_S = 10.0

@@ -16,6 +16,7 @@ from amparo.services.accounts import GENERIC_FAILURE, User
 from amparo.web.app import create_app
 from amparo.web.auth import PARTIAL_PATHS, PUBLIC_PATHS, CurrentUser
 from amparo.web.public_checkin import PUBLIC_CHECKIN_PATHS
+from amparo.web.public_intake import PUBLIC_INTAKE_PATHS
 from amparo.web.sessions import SessionStore
 from tests.web.conftest import (
     BASE_URL,
@@ -60,7 +61,8 @@ def endpoints(app: FastAPI) -> list[tuple[str, str]]:
 
 def private(app: FastAPI) -> list[tuple[str, str]]:
     return [(m, p) for m, p in endpoints(app)
-            if p not in PUBLIC_PATHS and not p.startswith(PUBLIC_CHECKIN_PATHS)]  # fmt: skip
+            if p not in PUBLIC_PATHS
+            and not p.startswith(PUBLIC_CHECKIN_PATHS + PUBLIC_INTAKE_PATHS)]  # fmt: skip
 
 
 def unsafe(app: FastAPI) -> list[tuple[str, str]]:

@@ -32,7 +32,7 @@ def protected_router(tag: str) -> APIRouter:
 
 
 # Each module here defines ``router() -> APIRouter``; loaded when an app is built.
-MODULES = ("overview", "records", "vocabularies", "evidence")
+MODULES = ("overview", "records", "vocabularies", "evidence", "intake")
 
 
 def api_router() -> APIRouter:
