@@ -75,6 +75,10 @@ ACTIONS: dict[str, str] = {
     "file.read": "A file's content was read.",
     "vault.change_passphrase": "The passphrase slot of the key file was rewrapped.",
     "vault.recover": "The vault was opened with its recovery code; a new code was issued.",
+    "vault.backup": "An encrypted backup of the whole vault was written (detail: members, "
+    "files, bytes, database kind; never the file's place).",
+    "vault.restore": "This vault was restored from a backup; the entry opens its life after the "
+    "restore (detail: when the backup was made, members, files, database kind).",
     "vault.unlock_failed": "A wrong passphrase or recovery code was tried (moved here from "
     "unlock-failures.log at the next successful unlock; detail: when, which slot).",
     "auth.login": "A user completed sign-in with a second factor (detail: which factor).",

@@ -12,6 +12,11 @@ from ``AMPARO_SMTP_PASSWORD``). Without an SMTP host, e-mails wait in the outbox
 
 Secure intake reads ``intake_form``: the path of the public report form (default
 ``"/report"``), or ``false`` to switch the form off (the intake API stays, for partners).
+
+Scheduled backups read a ``[backup]`` table: ``directory`` (where; no scheduled backups
+without it), ``keep`` (the newest kept, default 7), ``daily`` and ``weekly`` (also keep the
+newest of that many latest days and ISO weeks, default 0) and ``schedule`` (cron, default
+``"0 3 * * *"``). See docs/backups.md.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from amparo.errors import VaultError
 
@@ -46,6 +52,11 @@ class Settings:
     smtp_username: str | None = None
     smtp_password: str | None = field(default=None, repr=False)
     intake_form: str | None = "/report"  # the public report form's path; None: switched off
+    backup_dir: Path | None = None  # scheduled backups go here; None: no scheduled backups
+    backup_keep: int = 7
+    backup_daily: int = 0
+    backup_weekly: int = 0
+    backup_schedule: str = "0 3 * * *"  # cron, in the worker's time zone
 
     @property
     def key_file(self) -> Path:
@@ -70,7 +81,7 @@ class Settings:
             except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
                 raise VaultError(f"{path}: not valid TOML: {exc}") from None
         unknown = set(data) - {"database_url", "language", "public_url", "risk_cutpoints", "smtp",
-                               "intake_form"}  # fmt: skip
+                               "intake_form", "backup"}  # fmt: skip
         if unknown:
             raise VaultError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
         url = str(data.get("database_url") or cls.default_database_url(vault_dir))
@@ -87,6 +98,7 @@ class Settings:
                 raise ValueError("risk_cutpoints must rise: 0 < medium < high < extreme")
             port = int(smtp.get("port", 25))
             intake_form = _intake_form(data.get("intake_form", "/report"))
+            backup = _backup(data.get("backup") or {}, vault_dir)
         except (TypeError, ValueError) as exc:
             raise VaultError(f"{path}: {exc}") from None
         return cls(
@@ -103,6 +115,7 @@ class Settings:
             smtp_username=str(smtp["username"]) if smtp.get("username") else None,
             smtp_password=env.get("AMPARO_SMTP_PASSWORD") or None,
             intake_form=intake_form,
+            **backup,
         )  # fmt: skip
 
     def save(self) -> None:
@@ -119,6 +132,11 @@ class Settings:
         if self.intake_form != "/report":
             form = f'"{_toml_escape(self.intake_form)}"' if self.intake_form else "false"
             lines.append(f"intake_form = {form}")
+        if self.backup_dir is not None:
+            lines += ["", "[backup]", f'directory = "{_toml_escape(str(self.backup_dir))}"',
+                      f"keep = {self.backup_keep}", f"daily = {self.backup_daily}",
+                      f"weekly = {self.backup_weekly}",
+                      f'schedule = "{_toml_escape(self.backup_schedule)}"']  # fmt: skip
         if self.smtp_host:
             lines += ["", "[smtp]", f'host = "{_toml_escape(self.smtp_host)}"',
                       f"port = {self.smtp_port}", f'from = "{_toml_escape(self.smtp_from)}"',
@@ -140,6 +158,29 @@ def _intake_form(value: object) -> str | None:
                    for r in reserved)):  # fmt: skip
         raise ValueError('intake_form is a path such as "/report", or false')
     return text.rstrip("/")
+
+
+def _backup(table: object, vault_dir: Path) -> dict[str, Any]:
+    """The ``[backup]`` table as Settings fields; a relative directory is the vault's."""
+    if not isinstance(table, dict) or set(table) - {"directory", "keep", "daily", "weekly",
+                                                    "schedule"}:  # fmt: skip
+        raise ValueError("[backup] takes directory, keep, daily, weekly, schedule")
+    out: dict[str, Any] = {}
+    if table.get("directory"):
+        directory = Path(str(table["directory"])).expanduser()
+        out["backup_dir"] = directory if directory.is_absolute() else vault_dir / directory
+    for name, low in (("keep", 1), ("daily", 0), ("weekly", 0)):
+        if name in table:
+            value = table[name]
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise ValueError(f"[backup] {name} is a whole number, at least {low}")
+            out[f"backup_{name}"] = value
+    if "schedule" in table:
+        schedule = str(table["schedule"])
+        if len(schedule.split()) not in (5, 6):
+            raise ValueError('[backup] schedule is a cron expression such as "0 3 * * *"')
+        out["backup_schedule"] = schedule
+    return out
 
 
 def _toml_escape(text: str) -> str:

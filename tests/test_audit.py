@@ -813,6 +813,8 @@ STEPS = [
         lambda s: ["audit", "export-checkpoint", "--out", str(Path(s["tmp"]) / "cp.json")],
         "audit.export_checkpoint",
     ),
+    Step("backup", lambda s: ["backup", "--out", str(Path(s["tmp"]) / "b.ampbak")],
+         "vault.backup"),
     Step(
         "vault change-passphrase",
         lambda s: ["vault", "change-passphrase"],
@@ -852,6 +854,8 @@ NOT_AUDITED = {
     "triage train",
     "triage evaluate",
     "risk form",  # prints the form's items and help texts: no vault
+    # Writes its one vault.restore entry into the vault it creates (tests/cli/test_backups_cli.py).
+    "restore",
     "worker",  # audits each send and escalation it makes (notification.send, checkin.missed)
 }
 

@@ -8,6 +8,7 @@ import click
 
 from amparo import __version__
 from amparo.cli.audit import audit
+from amparo.cli.backups import backup, restore
 from amparo.cli.context import handle_errors, open_registry, vault_option
 from amparo.cli.defenders import defenders
 from amparo.cli.evidence import evidence
@@ -69,6 +70,8 @@ cli.add_command(init)
 cli.add_command(demo)
 cli.add_command(serve)
 cli.add_command(vault)
+cli.add_command(backup)
+cli.add_command(restore)
 cli.add_command(incidents)
 cli.add_command(defenders)
 cli.add_command(evidence)

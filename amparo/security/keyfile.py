@@ -120,9 +120,16 @@ class KeyFile:
     @classmethod
     def load(cls, path: Path) -> KeyFile:
         try:
-            raw = json.loads(path.read_bytes())
+            data = path.read_bytes()
         except FileNotFoundError:
             raise VaultError(f"no key file at {path}: run 'amparo init' first") from None
+        return cls.from_bytes(data, path)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, path: Path) -> KeyFile:
+        """Parse a key file's bytes (``path`` names it in errors: a backup carries one)."""
+        try:
+            raw = json.loads(data)
         except (ValueError, UnicodeDecodeError) as exc:
             raise VaultError(f"key file {path} is not valid JSON: {exc}") from None
         try:

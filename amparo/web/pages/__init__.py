@@ -29,9 +29,10 @@ __all__ = [
     "vocab_options",
 ]
 
-MODULES = ("dashboard", "incidents", "defenders", "cases", "risk", "checkins", "triage", "admin")
+MODULES = ("dashboard", "incidents", "defenders", "cases", "risk", "checkins", "triage", "admin",
+           "intake")  # fmt: skip
 # The main menu: the sections that exist (Admin only for those who may open it).
-NAV_PATHS = frozenset({"/", "/incidents", "/defenders", "/cases", "/triage", "/admin"})
+NAV_PATHS = frozenset({"/", "/incidents", "/defenders", "/cases", "/triage", "/intake", "/admin"})
 MAX_PAGE_FORM_BYTES = 512 * 1024  # a long narrative and dozens of acts fit easily
 
 
@@ -49,6 +50,7 @@ def render(
 ) -> HTMLResponse:
     auth = get_auth(request)
     context.setdefault("nav_admin", ctx.registry.allowed("read_audit", Resource("audit")))
+    context.setdefault("nav_intake", ctx.registry.allowed("review_intake", Resource("intake")))
     return auth.render(request, template, status_code, user=ctx.username, csrf=ctx.csrf, **context)
 
 
