@@ -523,8 +523,8 @@ def restore_backup(
             raise ValidationError("database_url", "the target database is not empty")
     elif database_url and database_url != Settings.default_database_url(target):
         raise ValidationError("database_url", "this backup holds a SQLite database; it is "
-                              "restored inside the vault (to move to PostgreSQL, use an "
-                              "archive: amparo archive)")  # fmt: skip
+                              "restored inside the vault (to move to PostgreSQL, export "
+                              "a whole-registry archive instead)")  # fmt: skip
     target = target.absolute()
     target.parent.mkdir(parents=True, exist_ok=True)
     work = target.parent / f".{target.name}.restoring-{secrets.token_hex(4)}"
