@@ -290,6 +290,34 @@ record_versions = sa.Table(
     sa.Column("snapshot_ct", CT, nullable=False),
 )
 
+# One narrow row of plaintext coded facets per act, kept in step with the record tables by
+# database triggers (migration 0010, amparo/store/facts_ddl.py) so that aggregates are one scan
+# with GROUP BY, not a join per act (amparo/analytics). Nothing here is not already plaintext
+# in acts, incidents, defenders or perpetrators; no foreign keys: the triggers own its rows.
+act_facts = sa.Table(
+    "act_facts",
+    metadata,
+    sa.Column("act_id", ID, primary_key=True),
+    sa.Column("incident_id", ID, nullable=False, index=True),
+    sa.Column("case_id", ID, nullable=False, index=True),
+    sa.Column("victim_defender_id", ID, nullable=True),
+    sa.Column("act_type", CODE, nullable=False),
+    sa.Column("act_day", sa.Date, nullable=False),  # the act's date, else its incident's
+    sa.Column("day", sa.Date, nullable=False),  # the incident's date_start (what lists filter)
+    sa.Column("country", sa.String(2), nullable=False),
+    sa.Column("region", sa.String(120), nullable=True),
+    sa.Column("modality", CODE, nullable=False),
+    sa.Column("target_relation", CODE, nullable=False),
+    sa.Column("gender_specific", CODE, nullable=False),
+    sa.Column("gender_features", sa.String(400), nullable=False),  # ",code,code,"
+    sa.Column("gender_identity", CODE, nullable=True),  # the victim defender's
+    sa.Column("defender_kind", CODE, nullable=True),
+    sa.Column("sectors", sa.String(400), nullable=True),  # ",code,code,"
+    sa.Column("perpetrator_types", sa.String(400), nullable=False),  # ",code,code,"
+    sa.Column("confidential", sa.Boolean, nullable=False),
+    sa.Index(None, "victim_defender_id", "act_day"),
+)
+
 # One row per indexed record: its blind-index tokens as space-separated hex. The lookup
 # structure over them is dialect-specific and created by the migration (see
 # amparo/store/search_ddl.py): an FTS5 index on SQLite, a GIN index on PostgreSQL.
