@@ -156,6 +156,12 @@ ACTIONS: dict[str, str] = {
     "notification.fail": "A notification attempt failed (detail: channel, attempt, next try or "
     "given up).",
     "notification.prefs": "A user's notification preferences were set (detail: channels).",
+    "report.period": "A period report was written (detail: dates, language, format, filter "
+    "names; counts only, small ones suppressed).",
+    "report.dossier": "A case dossier was written (detail: level of detail shown, format, "
+    "language); each record read for it is audited as well.",
+    "report.un_communication": "A draft communication to the UN Special Rapporteur was "
+    "written from a case, or refused (detail: kind, format, missing facts by code).",
     "intake.keygen": "The first intake key pair was created (its private half wrapped by the "
     "vault).",
     "intake.rotate": "A new intake key became active; the previous one still opens what was "
@@ -190,7 +196,8 @@ READ_ACTIONS = frozenset(
     {"incident.read", "incident.reveal", "incident.diff", "defender.read", "defender.diff",
      "file.info", "file.read",
      "evidence.read", "evidence.read_shared", "evidence.read_original", "evidence.export",
-     "triage.read", "risk.read", "risk.history", "case.read", "intake.open"}
+     "triage.read", "risk.read", "risk.history", "case.read", "report.dossier",
+     "report.un_communication", "intake.open"}
 )  # fmt: skip
 CHECKPOINT_FORMAT = "amparo-audit-checkpoint/1"
 ZERO_HASH = b"\x00" * 32

@@ -115,14 +115,20 @@ def _wrap(text: str, width: int, indent: str = "") -> list[str]:
 
 
 def _text_table(columns: Sequence[str], rows: Sequence[Sequence[str]], width: int) -> list[str]:
+    """Aligned columns when they fit in ``width``; otherwise one "column: value" line per
+    cell (nothing is ever cut: a truncated hash is no hash)."""
     widths = [len(c) for c in columns]
     for row in rows:
         widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
-    cap = max(8, (width - 2 * len(columns)) // max(len(columns), 1))
-    widths = [min(w, cap) for w in widths]
+    if sum(widths) + 2 * (len(widths) - 1) > width:
+        out: list[str] = []
+        for row in rows:
+            for i, (column, cell) in enumerate(zip(columns, row, strict=True)):
+                out += _wrap(f"{'- ' if i == 0 else '  '}{column}: {cell}", width)
+        return out
 
     def line(cells: Sequence[str]) -> str:
-        return "  ".join(c[:w].ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
 
     return [line(columns), line(["-" * w for w in widths]), *(line(r) for r in rows)]
 
