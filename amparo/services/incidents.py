@@ -470,21 +470,24 @@ class IncidentService:
         ]
 
     def export(
-        self, query: IncidentFilter | None = None, *, fmt: str = "jsonl"
-    ) -> Iterator[Incident]:
+        self, query: IncidentFilter | None = None, *, fmt: str = "jsonl",
+        action: str = "incident.export", detail: Mapping[str, object] | None = None,
+    ) -> Iterator[Incident]:  # fmt: skip
         """Every incident the filter selects, in full, for leaving the vault.
 
         The actor needs ``export`` on every case involved (checked before anything is read);
-        one audit entry names the count, format and filter names. Records are loaded a batch
-        at a time so an export of the whole registry does not sit in memory at once.
+        one audit entry (``action``) names the count, format, filter names and ``detail``.
+        Records are loaded a batch at a time so an export of the whole registry does not sit
+        in memory at once.
         """
         q = replace(query or IncidentFilter(), limit=None, offset=0, after=None)
         ids = [(s.id, s.case_id) for s in self._list(q)]
         for case_id in sorted({case for _, case in ids}):
             self.r.require_in_case("export", "case", case_id, case_id)
         self.r.audit.record_alone(
-            "incident.export", object_type=ENTITY,
-            detail={"count": len(ids), "format": fmt, "filters": filter_names(q)},
+            action, object_type=ENTITY,
+            detail={"count": len(ids), "format": fmt, "filters": filter_names(q),
+                    **(detail or {})},
         )  # fmt: skip
         return self._export_batches([incident_id for incident_id, _ in ids])
 
