@@ -8,10 +8,11 @@ plain text (:func:`render_text`), so the three always say the same thing.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from amparo.domain.vocabularies import Vocabularies
 from amparo.reports.charts import Chart
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "Paragraph",
     "Section",
     "Table",
+    "labeller",
     "phrase",
     "render_text",
 ]
@@ -104,6 +106,21 @@ def phrase(table: Mapping[str, tuple[str, str]], key: str, lang: str) -> str:
     vocabularies; the web catalogs cover only the pages)."""
     en, es = table[key]
     return es if lang == "es" else en
+
+
+def labeller(vocab: Vocabularies, lang: str) -> Callable[[str, str | None], str]:
+    """``label(vocabulary, code)``: the term's label in ``lang``; the code itself if the
+    vocabulary no longer knows it; a dash for no code."""
+
+    def label(vocabulary: str, code: str | None) -> str:
+        if not code:
+            return "—"
+        try:
+            return str(vocab[vocabulary].label(code, lang))
+        except KeyError:
+            return code
+
+    return label
 
 
 def _wrap(text: str, width: int, indent: str = "") -> list[str]:

@@ -37,6 +37,7 @@ from amparo.reports.document import (
     Paragraph,
     Section,
     Table,
+    labeller,
     phrase,
 )
 from amparo.security.permissions import Resource
@@ -154,18 +155,6 @@ def access_level(registry: Registry, case_id: str) -> str:
     raise NotFound(f"no case {case_id}")
 
 
-def _labeller(registry: Registry, lang: str) -> Callable[[str, str | None], str]:
-    def label(vocabulary: str, code: str | None) -> str:
-        if not code:
-            return "—"
-        try:
-            return str(registry.vocab[vocabulary].label(code, lang))
-        except KeyError:
-            return code
-
-    return label
-
-
 def build_dossier(registry: Registry, case_id: str, *, lang: str = "en") -> Document:
     level = access_level(registry, case_id)
     with registry.store.read() as conn:
@@ -173,7 +162,7 @@ def build_dossier(registry: Registry, case_id: str, *, lang: str = "en") -> Docu
                            .where(schema.cases.c.id == case_id)).first()  # fmt: skip
     if row is None or row.shredded_at is not None:
         raise NotFound(f"no case {case_id}")
-    view = _View(level, lang, _labeller(registry, lang))
+    view = _View(level, lang, labeller(registry.vocab, lang))
     sections = (_facets_sections(registry, case_id, view) if level == "facets"
                 else _identity_sections(registry, case_id, view))  # fmt: skip
     now = registry.clock.now()

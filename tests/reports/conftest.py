@@ -35,7 +35,7 @@ def make_case(registry: Registry, *, un_consent: bool = True) -> Case:
     defender = registry.defenders.add(factories.defender(
         contacts="+504 9999 CANARY-CONTACT", legal_name="Berta CANARY-LEGAL Cáceres",
         close_people=[{"relation": "child", "name": "Laura CANARY-CHILD"}],
-        consents=consents, nationality="HN",
+        consents=consents, nationality="HN", birth_year=1972,
     ))  # fmt: skip
     assert defender.id and defender.case_id
     case_id = defender.case_id
