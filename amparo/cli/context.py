@@ -62,14 +62,16 @@ def passphrase_from_env_or_prompt(confirm: bool = False, prompt: str = "Vault pa
     return value
 
 
-def open_registry(vault: Path) -> Any:
+def open_registry(vault: Path, passphrase: str | None = None) -> Any:
+    """Unlock the vault (with ``passphrase``, or from the environment or the prompt)."""
     from amparo.registry import Registry
 
     if not (vault / "vault.key").exists():
         raise VaultError(
             f"{vault} is not a vault (no vault.key): run 'amparo init --vault {vault}'"
         )
-    return Registry.open(vault, passphrase_from_env_or_prompt(), actor=f"cli:{getpass.getuser()}")
+    secret = passphrase if passphrase is not None else passphrase_from_env_or_prompt()
+    return Registry.open(vault, secret, actor=f"cli:{getpass.getuser()}")
 
 
 def handle_errors(fn: F) -> F:

@@ -11,6 +11,7 @@ import click
 
 from amparo.cli.context import handle_errors, open_registry, vault_option
 from amparo.cli.output import FORMATS, render
+from amparo.cli.transfer import mapping_options
 
 __all__ = ["incidents"]
 
@@ -93,14 +94,26 @@ def add(vault: Path, json_text: str | None, file: Path | None, case_id: str | No
 @vault_option
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--atomic", is_flag=True, help="Store nothing unless every row is valid.")
-@click.option("--case", "case_id", help="File rows without a case in this case.")
+@mapping_options
 @handle_errors
-def import_(vault: Path, file: Path, atomic: bool, case_id: str | None) -> None:
+def import_(
+    vault: Path, file: Path, atomic: bool, mapping_file: Path | None, map_specs: tuple[str, ...],
+    dry_run: bool, case_id: str | None, report_file: Path | None, report_format: str | None,
+) -> None:  # fmt: skip
     """Import incidents from JSON (array), JSON Lines or CSV, with progress.
 
-    Each row is stored whole or not at all; bad rows are listed with their row number and
-    field, and the exit code is 3 if any row was rejected.
+    Each row is stored whole or not at all; bad rows are listed with their row number, line,
+    field and reason, and the exit code is 3 if any row was rejected. The same as 'amparo
+    import' for record files, plus --atomic.
     """
+    if not atomic:
+        from amparo.cli.transfer import import_records
+
+        import_records(vault, file, mapping_file, map_specs, dry_run, case_id, report_file,
+                       report_format)  # fmt: skip
+        return
+    if mapping_file or map_specs or dry_run or report_file:
+        raise click.UsageError("--atomic reads the file as it is: no mapping, dry run or report")
     from amparo.errors import ValidationErrors
     from amparo.services.records_io import read_records
 
@@ -117,20 +130,15 @@ def import_(vault: Path, file: Path, atomic: bool, case_id: str | None) -> None:
 
         try:
             report = registry.incidents.add_many(
-                records, case_id=case_id, atomic=atomic, progress=progress,
-                total=len(records),
-            )  # fmt: skip
+                records, case_id=case_id, atomic=True, progress=progress, total=len(records)
+            )
         except ValidationErrors as rejected:
             for err in rejected.errors:
                 click.echo(f"row {err.row}: {err.field}: {err.message}", err=True)
             click.echo(f"error: {len(rejected.errors)} problem(s); nothing imported (--atomic)",
                        err=True)  # fmt: skip
             raise SystemExit(3) from None
-    for row, err in report.errors:
-        click.echo(f"row {row}: {err}", err=True)
     click.echo(f"{len(report.added)} imported, {len(report.errors)} rejected.")
-    if report.errors:
-        raise SystemExit(3)
 
 
 @incidents.command("list")

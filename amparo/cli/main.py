@@ -17,6 +17,7 @@ from amparo.cli.incidents import incidents
 from amparo.cli.intake import intake
 from amparo.cli.protection import cases, checkins, risk, worker
 from amparo.cli.tokens import tokens
+from amparo.cli.transfer import export, import_
 from amparo.cli.triage import triage
 from amparo.cli.users import users
 from amparo.cli.vault import demo, init, serve, vault
@@ -72,6 +73,8 @@ cli.add_command(serve)
 cli.add_command(vault)
 cli.add_command(backup)
 cli.add_command(restore)
+cli.add_command(import_)
+cli.add_command(export)
 cli.add_command(incidents)
 cli.add_command(defenders)
 cli.add_command(evidence)

@@ -43,7 +43,7 @@ from amparo.store import schema
 if TYPE_CHECKING:
     from amparo.registry import Registry
 
-__all__ = ["EXCLUDED_TABLES", "ArchiveSummary", "RestoreResult", "export_archive",
+__all__ = ["DERIVED_TABLES", "EXCLUDED_TABLES", "ArchiveSummary", "RestoreResult", "export_archive",
            "import_archive", "is_empty_vault", "table_rows"]  # fmt: skip
 
 FORMAT = "amparo-archive"
@@ -53,6 +53,11 @@ EXCLUDED_TABLES: dict[str, str] = {
     "login_throttle": "counters of failed logins, rebuilt by the next failures",
     "intake_rate": "counters of intake submissions per address, short-lived",
     "access_epoch": "a counter that tells servers to reload grants; the target keeps its own",
+}
+# Tables that database triggers derive from the record tables: not carried, rebuilt whole
+# after the restore (the triggers also fire row by row as the record tables fill).
+DERIVED_TABLES: dict[str, str] = {
+    "act_facts": "coded facets per act for aggregates (amparo.store.facts_ddl)",
 }
 ROWS_PER_FRAME = 500
 FRAME = struct.Struct(">I")
@@ -79,7 +84,9 @@ class RestoreResult:
 
 
 def tables() -> list[sa.Table]:
-    return [t for t in schema.metadata.sorted_tables if t.name not in EXCLUDED_TABLES]
+    """The tables an archive carries, parents before children."""
+    left_out = EXCLUDED_TABLES.keys() | DERIVED_TABLES.keys()
+    return [t for t in schema.metadata.sorted_tables if t.name not in left_out]
 
 
 # -- values: one portable form, whatever the dialect --------------------------------------
@@ -233,7 +240,7 @@ def _write_archive(
             "master_key": base64.b64encode(registry.keyring.master_key_for_worker()).decode(),
             "schema": _schema_revision(conn), "dialect": conn.dialect.name,
             "created_at": registry.clock.now().isoformat(),
-            "excluded": sorted(EXCLUDED_TABLES),
+            "excluded": sorted(EXCLUDED_TABLES.keys() | DERIVED_TABLES.keys()),
         })  # fmt: skip
         for table in tables():
             digest, count = hashlib.sha256(), 0
@@ -441,6 +448,7 @@ def import_archive(
             for table, keys, values in later:
                 where = [table.c[name] == value for name, value in keys.items()]
                 conn.execute(sa.update(table).where(*where).values(**values))
+            _rebuild_derived(conn)
             _reset_sequences(conn)
             keyring = Keyring(begin.master_key, begin.vault_id)
             try:
@@ -463,6 +471,14 @@ def import_archive(
     finally:
         backup.unlink(missing_ok=True)
     return RestoreResult(summary=summary, recovery_code=code, source_vault_id=begin.vault_id)
+
+
+def _rebuild_derived(conn: Connection) -> None:
+    from amparo.store.facts_ddl import BACKFILL
+
+    if "act_facts" in schema.metadata.tables:
+        conn.execute(sa.delete(schema.metadata.tables["act_facts"]))
+        conn.exec_driver_sql(BACKFILL(conn.dialect.name))
 
 
 def _self_references(table: sa.Table) -> list[str]:
