@@ -96,6 +96,7 @@ def run(backend: str, n_incidents: int, database_url: str | None) -> dict[str, A
             defender_ids.append(registry.defenders.add(data).id)
         records = list(demo_incidents(rng, defender_ids, defender_inputs, size, today))
         print(f"[{backend}] importing {len(records):,} incidents", file=sys.stderr)
+        load_before = os.getloadavg()[0]
         start = time.perf_counter()
         report = registry.incidents.add_many(records, progress=progress, total=len(records))
         elapsed = time.perf_counter() - start
@@ -141,6 +142,7 @@ def run(backend: str, n_incidents: int, database_url: str | None) -> dict[str, A
             "search_p95": percentile(search_ms, 95),
             "search_rows_mean": statistics.mean(search_rows),
             "vault_mib": db_bytes / 1024 / 1024,
+            "load": f"{load_before:.1f} / {os.getloadavg()[0]:.1f}",
         }
     finally:
         registry.close()
@@ -155,12 +157,14 @@ def render(results: list[dict[str, Any]], n: int) -> str:
     lines = [
         f"### Registry at {n:,} incidents ({datetime.now(UTC):%Y-%m-%d})",
         "",
-        f"Machine: {machine_info()}.",
+        f"Machine: {machine_info()}. Load average: 1 minute, against {os.cpu_count()} cores, "
+        "at the start of the import and after the queries.",
         f"Command: `python -m bench.registry_bench --incidents {n} --backend both`.",
         "",
         "| backend | import (incidents/s) | filtered list p50 / p95 (ms) | keyword search p50 / p95"
-        " (ms) | rows per list / search (mean) | vault on disk (MiB) |",
-        "|---|---|---|---|---|---|",
+        " (ms) | rows per list / search (mean) | vault on disk (MiB) | load average before /"
+        " after |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in results:
         lines.append(
@@ -168,7 +172,8 @@ def render(results: list[dict[str, Any]], n: int) -> str:
             f"{r['list_p50']:.1f} / {r['list_p95']:.1f} | "
             f"{r['search_p50']:.1f} / {r['search_p95']:.1f} | "
             f"{r['list_rows_mean']:.1f} / {r['search_rows_mean']:.1f} | "
-            f"{r['vault_mib']:.0f}{' (files only)' if r['backend'] == 'postgresql' else ''} |"
+            f"{r['vault_mib']:.0f}{' (files only)' if r['backend'] == 'postgresql' else ''} | "
+            f"{r['load']} |"
         )
     return "\n".join(lines) + "\n"
 
