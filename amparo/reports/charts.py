@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import threading
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -126,6 +127,12 @@ def _clean(text: str) -> str:
     return "".join(ch if ch.isprintable() else " " for ch in str(text)).strip()
 
 
+def _short(label: str, limit: int = 34) -> str:
+    """An axis or legend label short enough to leave room for the bars (the table beside
+    the chart keeps the full text)."""
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+
+
 def bar_chart(
     labels: Sequence[str], values: Sequence[Value], *, title: str, category: str,
     measure: str, lang: str = "en", horizontal: bool | None = None,
@@ -158,13 +165,14 @@ def bar_chart(
         positions = list(range(len(labels)))
         if horizontal:
             ax.barh(positions, heights, color=PALETTE[0], height=0.7)
-            ax.set_yticks(positions, labels)
+            ax.set_yticks(positions, [_short(x) for x in labels])
             ax.invert_yaxis()  # the first label on top, as in the table
             ax.set_xlabel(measure)
             ax.grid(axis="x", color=GRID, linewidth=0.6)
         else:
             ax.bar(positions, heights, color=PALETTE[0], width=0.7)
-            ax.set_xticks(positions, labels, rotation=30 if len(labels) > 5 else 0,
+            ax.set_xticks(positions, [_short(x, 22) for x in labels],
+                          rotation=30 if len(labels) > 5 else 0,
                           ha="right" if len(labels) > 5 else "center")  # fmt: skip
             ax.set_ylabel(measure)
             ax.grid(axis="y", color=GRID, linewidth=0.6)
@@ -219,7 +227,8 @@ def stacked_bar_chart(
                 linewidth=0.4,
             )
             base = [b + h for b, h in zip(base, heights, strict=True)]  # fmt: skip
-        ax.set_xticks(positions, labels, rotation=30 if len(labels) > 5 else 0,
+        ax.set_xticks(positions, [_short(x, 22) for x in labels],
+                      rotation=30 if len(labels) > 5 else 0,
                       ha="right" if len(labels) > 5 else "center")  # fmt: skip
         ax.set_ylabel(measure)
         ax.grid(axis="y", color=GRID, linewidth=0.6)
@@ -265,7 +274,7 @@ def line_chart(
         positions = list(range(len(periods)))
         for index, (name, column) in enumerate(zip(names, columns_values, strict=True)):
             ys = [float("nan") if v is None else float(v) for v in column]
-            ax.plot(positions, ys, marker="o", markersize=3, linewidth=1.6, label=name,
+            ax.plot(positions, ys, marker="o", markersize=3, linewidth=1.6, label=_short(name, 26),
                     color=PALETTE[index % len(PALETTE)])  # fmt: skip
         step = max(1, len(periods) // 12)  # at most about twelve period labels
         ax.set_xticks(positions[::step], periods[::step],
@@ -306,7 +315,10 @@ def _render(draw: Any, height_in: float, title: str, alt: str) -> tuple[str, byt
         fig = Figure(figsize=(WIDTH_IN, height_in), dpi=DPI)
         FigureCanvasAgg(fig)
         draw(fig)
-        fig.tight_layout()
+        with warnings.catch_warnings():
+            # Very long labels can leave tight_layout nothing to do: keep the default layout.
+            warnings.simplefilter("ignore", UserWarning)
+            fig.tight_layout()
         svg_out, png_out = io.BytesIO(), io.BytesIO()
         fig.savefig(svg_out, format="svg",
                     metadata={"Date": None, "Creator": None})  # fmt: skip
