@@ -55,10 +55,13 @@ def _secret(env: str, prompt: str, *, confirm: bool = False) -> str:
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
-    from amparo.cli.output import render
-    from amparo.services.record_import import REPORT_COLUMNS
-
-    return render(rows, "table", REPORT_COLUMNS) if rows else ""
+    """One line per problem, never cut short: ``row 7: date_start: reason (line 9)``."""
+    lines = []
+    for r in rows:
+        line = f" (line {r['line']})" if r["line"] else ""
+        lines.append(f"row {r['row']}: {r['field'] + ': ' if r['field'] else ''}{r['reason']}"
+                     f"{line}\n")  # fmt: skip
+    return "".join(lines)
 
 
 def import_records(
@@ -72,19 +75,23 @@ def import_records(
     mapping = ColumnMapping.load(mapping_file) if mapping_file else ColumnMapping()
     if map_specs:
         mapping = mapping.merged(ColumnMapping.from_specs(map_specs))
-    with (
-        open_registry(vault) as registry,
-        click.progressbar(
-            length=1, label="Checking" if dry_run else "Importing", file=sys.stderr
-        ) as bar,  # fmt: skip
-    ):
+    bar: Any = None  # drawn from the first batch on: a file refused whole prints one line
 
-        def progress(n: int, total: int) -> None:
-            bar.length = max(total, 1)
-            bar.update(n - bar.pos)
+    def progress(n: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=max(total, 1), file=sys.stderr,
+                                    label="Checking" if dry_run else "Importing")  # fmt: skip
+            bar.__enter__()
+        bar.update(n - bar.pos)
 
-        outcome = import_file(registry, file, mapping=mapping, dry_run=dry_run,
-                              case_id=case_id, progress=progress)  # fmt: skip
+    try:
+        with open_registry(vault) as registry:
+            outcome = import_file(registry, file, mapping=mapping, dry_run=dry_run,
+                                  case_id=case_id, progress=progress)  # fmt: skip
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
     problems = [p.to_dict() for p in outcome.problems]
     if report_file is not None:
         fmt = report_format or {".json": "json", ".csv": "csv"}.get(

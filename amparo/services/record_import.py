@@ -160,7 +160,8 @@ def render_report(outcome: ImportOutcome, fmt: str) -> str:
 
 
 def summary_line(outcome: ImportOutcome) -> str:
-    verb = "would be stored" if outcome.dry_run else "stored"
-    stored = outcome.valid if outcome.dry_run else len(outcome.added)
-    return (f"{outcome.file}: {outcome.rows} rows, {stored} {verb}, "
-            f"{len(outcome.rejected_rows)} rejected")  # fmt: skip
+    stored = f"{outcome.valid} would be imported" if outcome.dry_run else (
+        f"{len(outcome.added)} imported")  # fmt: skip
+    return (
+        f"{stored}, {len(outcome.rejected_rows)} rejected ({outcome.rows} rows in {outcome.file})"
+    )

@@ -44,13 +44,13 @@ def test_import_with_map_dry_run_and_reports(
     source.write_text(CSV, encoding="utf-8")
     dry = run(vault_dir, "import", str(source), *MAPS, "--dry-run")
     assert dry.exit_code == 3, dry.output
-    assert "1 would be stored, 2 rejected" in dry.stdout and "nothing stored" in dry.stdout
+    assert "1 would be imported, 2 rejected" in dry.stdout and "nothing stored" in dry.stdout
     assert "date_start" in dry.stderr and "acts" in dry.stderr
     assert registry.incidents.count() == 0
 
     report = tmp_path / "report.json"
     real = run(vault_dir, "import", str(source), *MAPS, "--report", str(report))
-    assert real.exit_code == 3 and "1 stored, 2 rejected" in real.stdout
+    assert real.exit_code == 3 and "1 imported, 2 rejected" in real.stdout
     data = json.loads(report.read_text())
     assert [(p["row"], p["line"], p["field"]) for p in data["problems"]] == [
         (2, 3, "date_start"), (3, 4, "acts")]  # fmt: skip

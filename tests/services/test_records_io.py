@@ -171,7 +171,7 @@ def test_cli_import_keeps_good_rows_and_lists_bad_ones(tmp_path: Path, vault_dir
     assert result.exit_code == 3, result.output
     assert "row 2: country" in result.stderr
     assert "XX" in result.stderr
-    assert "3 imported, 1 rejected." in result.stdout
+    assert "3 imported, 1 rejected" in result.stdout
     assert "Traceback" not in result.output
     assert count(vault_dir) == 3
 
@@ -202,12 +202,21 @@ def test_cli_import_all_good(tmp_path: Path, vault_dir: Path) -> None:
     assert count(vault_dir) == 4
 
 
-def test_cli_import_unreadable_file(tmp_path: Path, vault_dir: Path) -> None:
+def test_cli_import_a_row_that_is_not_utf8_costs_that_row(tmp_path: Path, vault_dir: Path) -> None:
     path = tmp_path / "latin1.csv"
     path.write_bytes(CSV_HEADER.encode() + b"\nCaf\xe9,2024-01-01,HN,,A18,,,\n")
     result = run_import(vault_dir, str(path))
     assert result.exit_code == 3
-    assert result.stderr.startswith("error: ")
-    assert str(path) in result.stderr
+    assert "row 1: is not valid UTF-8" in result.stderr
     assert "line 2" in result.stderr
+    assert count(vault_dir) == 0
+
+
+def test_cli_import_unreadable_header(tmp_path: Path, vault_dir: Path) -> None:
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(b"T\xedtulo," + CSV_HEADER.encode() + b"\n")
+    result = run_import(vault_dir, str(path))
+    assert result.exit_code == 3
+    assert result.stderr.startswith("error: ")
+    assert str(path) in result.stderr and "header is not valid UTF-8" in result.stderr
     assert count(vault_dir) == 0
