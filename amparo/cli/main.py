@@ -16,6 +16,7 @@ from amparo.cli.groups import groups
 from amparo.cli.incidents import incidents
 from amparo.cli.intake import intake
 from amparo.cli.protection import cases, checkins, risk, worker
+from amparo.cli.reports import report, un_communication
 from amparo.cli.tokens import tokens
 from amparo.cli.transfer import export, import_
 from amparo.cli.triage import triage
@@ -87,6 +88,8 @@ cli.add_command(cases)
 cli.add_command(risk)
 cli.add_command(checkins)
 cli.add_command(worker)
+cli.add_command(report)
+cli.add_command(un_communication)
 cli.add_command(intake)
 
 

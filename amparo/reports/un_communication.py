@@ -27,7 +27,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from amparo.domain.models import Consent, Defender, Incident
-from amparo.errors import AmparoError
+from amparo.errors import Conflict
 from amparo.reports.document import (
     Document,
     Fields,
@@ -152,7 +152,7 @@ W: dict[str, tuple[str, str]] = {
 }  # fmt: skip
 
 
-class Refused(AmparoError):
+class Refused(Conflict):
     """No draft: consent (block G) is missing. ``missing`` lists fact codes and texts."""
 
     def __init__(self, missing: Sequence[tuple[str, str]]) -> None:
