@@ -197,11 +197,18 @@ def import_(
     show_default=True,
     help="Titles, narratives and victim descriptions.",
 )
+@click.option(
+    "--ignore-consent",
+    is_flag=True,
+    help="Include incidents against defenders without a current consent to sharing "
+    "with partners (left out by default; the audit entry says so).",
+)
 @click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
 @handle_errors
 def export(
     vault: Path, archive_file: Path | None, csv_file: Path | None, pseudonymise: str,
-    salt_from_passphrase: bool, dates: str, places: str, free_text: str, force: bool,
+    salt_from_passphrase: bool, dates: str, places: str, free_text: str,
+    ignore_consent: bool, force: bool,
 ) -> None:  # fmt: skip
     """Export the registry: an encrypted archive (--archive) or a partner CSV (--csv).
 
@@ -229,33 +236,34 @@ def export(
             return
         assert csv_file is not None
         _partner_csv(registry, csv_file, pseudonymise, salt_from_passphrase, dates, places,
-                     free_text)  # fmt: skip
+                     free_text, ignore_consent)  # fmt: skip
 
 
 def _partner_csv(
     registry: Any, out: Path, pseudonymise: str, salted: bool, dates: str, places: str,
-    free_text: str,
+    free_text: str, ignore_consent: bool,
 ) -> None:  # fmt: skip
     import secrets
 
-    from amparo.services.partner_export import PartnerOptions, partner_csv
+    from amparo.services.partner_export import PartnerOptions, PartnerStats, partner_csv
 
     kinds = frozenset(k.strip() for k in pseudonymise.split(",") if k.strip() not in ("", "none"))
     salt = _secret("AMPARO_PSEUDONYM_PASSPHRASE", "Pseudonym passphrase", confirm=True) if (
         salted) else None  # fmt: skip
     options = PartnerOptions(pseudonymise=kinds, dates=dates, places=places,
-                             free_text=free_text, salt_passphrase=salt)  # fmt: skip
+                             free_text=free_text, salt_passphrase=salt,
+                             ignore_consent=ignore_consent)  # fmt: skip
+    stats = PartnerStats()
     options.check()
     tmp = out.with_name(f".{out.name}.{secrets.token_hex(4)}.tmp")
-    rows = -1  # the header
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            for chunk in partner_csv(registry, options):
+            for chunk in partner_csv(registry, options, stats=stats):
                 handle.write(chunk)
-                rows += 1
         os.replace(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    click.echo(f"{rows} incidents written to {out}")
+    withheld = f"; {stats.withheld} withheld (no consent to sharing)" if stats.withheld else ""
+    click.echo(f"{stats.written} incidents written to {out}{withheld}")

@@ -9,6 +9,10 @@ nobody who lacks it). Free text (titles, narratives, victim descriptions) is dro
 default; dates are cut to the month and places to the region unless asked otherwise. Every
 cell passes through ``safe_cell`` (no formulas). The columns are those of the flat import
 form after an ``incident`` column.
+
+Consent per purpose (DOMAIN.md section 8): an incident against a defender whose latest
+``sharing_with_partners`` consent is not granted and current is left out (and counted), unless
+``ignore_consent`` is set, which the audit entry records.
 """
 
 from __future__ import annotations
@@ -34,7 +38,8 @@ if TYPE_CHECKING:
     from amparo.registry import Registry
     from amparo.services.incidents import IncidentFilter
 
-__all__ = ["COLUMNS", "PSEUDONYMISABLE", "PartnerOptions", "partner_csv"]
+__all__ = ["COLUMNS", "PSEUDONYMISABLE", "PartnerOptions", "PartnerStats", "consenting_defenders",
+           "partner_csv"]  # fmt: skip
 
 PSEUDONYMISABLE = {"defenders": "P", "places": "L", "incidents": "I", "cases": "C"}
 DATES = ("exact", "month", "year")
@@ -43,6 +48,7 @@ FREE_TEXT = ("drop", "keep")
 FREE_TEXT_COLUMNS = ("title", "narrative", "victim_description")
 COLUMNS = ("incident", *CSV_COLUMNS)
 PSEUDONYM_SALT = b"amparo/pseudonym"  # fixed: the passphrase alone decides the key
+SHARING = "sharing_with_partners"  # the consent purpose (amparo/vocab/consent_purposes.csv)
 PSEUDONYM_CHARS = 13  # base32 characters: 65 bits, no collisions at registry scale
 
 
@@ -53,6 +59,7 @@ class PartnerOptions:
     places: str = "region"
     free_text: str = "drop"
     salt_passphrase: str | None = None
+    ignore_consent: bool = False
     kdf: KdfParams = field(default=VAULT_FLOOR)
 
     def check(self) -> None:
@@ -73,7 +80,14 @@ class PartnerOptions:
             "pseudonymised": ",".join(sorted(self.pseudonymise)) or "none",
             "dates": self.dates, "places": self.places, "free_text": self.free_text,
             "linkable": "yes" if self.salt_passphrase else "no",
+            "consent": "ignored" if self.ignore_consent else "required",
         }  # fmt: skip
+
+
+@dataclass
+class PartnerStats:
+    written: int = 0
+    withheld: int = 0  # incidents left out for want of a defender's consent to sharing
 
 
 class Pseudonyms:
@@ -134,13 +148,41 @@ def partner_row(incident: Any, options: PartnerOptions, names: Pseudonyms) -> di
     return row
 
 
+def consenting_defenders(registry: Registry) -> set[str]:
+    """Defenders whose latest consent to sharing with partners is granted and current."""
+    import sqlalchemy as sa
+
+    from amparo.store import schema
+
+    c = schema.consents
+    today = registry.clock.today()
+    latest: dict[str, tuple[Any, int, bool, Any]] = {}
+    with registry.store.read() as conn:
+        for row in conn.execute(
+            sa.select(c.c.defender_id, c.c.recorded_on, c.c.position, c.c.granted,
+                      c.c.expires_on).where(c.c.purpose == SHARING)
+        ):  # fmt: skip
+            key = (row.recorded_on, row.position)
+            seen = latest.get(row.defender_id)
+            if seen is None or key >= seen[:2]:
+                latest[row.defender_id] = (row.recorded_on, row.position, row.granted,
+                                           row.expires_on)  # fmt: skip
+    return {
+        d for d, (_, _, granted, expires) in latest.items()
+        if granted and (expires is None or expires >= today)
+    }  # fmt: skip
+
+
 def partner_csv(
-    registry: Registry, options: PartnerOptions, query: IncidentFilter | None = None
-) -> Iterator[str]:
+    registry: Registry, options: PartnerOptions, query: IncidentFilter | None = None,
+    stats: PartnerStats | None = None,
+) -> Iterator[str]:  # fmt: skip
     """The CSV, a chunk at a time. Needs ``export`` on every case involved; one audit entry
     (``records.export_partner``) with the options, never a value."""
     options.check()
+    counts = stats if stats is not None else PartnerStats()
     names = Pseudonyms(pseudonym_key(options))
+    consenting = None if options.ignore_consent else consenting_defenders(registry)
     incidents = registry.incidents.export(
         query, fmt="partner_csv", action="records.export_partner", detail=options.audit_detail()
     )
@@ -156,6 +198,11 @@ def partner_csv(
     writer.writerow(COLUMNS)
     yield flush()
     for incident in incidents:
+        victims = {a.victim_defender_id for a in incident.acts if a.victim_defender_id}
+        if consenting is not None and not victims <= consenting:
+            counts.withheld += 1
+            continue
+        counts.written += 1
         row = partner_row(incident, options, names)
         writer.writerow([safe_cell(row.get(column)) for column in COLUMNS])
         yield flush()

@@ -97,7 +97,12 @@ def test_archive_round_trip_and_refusals(
 
 
 def test_partner_csv_export(vault_dir: Path, registry: Registry, tmp_path: Path) -> None:
-    defender = registry.defenders.add(factories.defender())
+    sharing = [{"purpose": "sharing_with_partners", "granted": True, "recorded_on": "2024-01-01"}]
+    defender = registry.defenders.add(factories.defender(consents=sharing))
+    registry.incidents.add(factories.incident())  # no victim profile: exported too
+    silent = registry.defenders.add(factories.defender(display_name="Zqx"))
+    registry.incidents.add(factories.incident(
+        acts=[{"act_type": "A09", "victim_defender_id": silent.id}]))  # fmt: skip
     registry.incidents.add(factories.incident(
         acts=[{"act_type": "A09", "victim_defender_id": defender.id}]))  # fmt: skip
     out = tmp_path / "partner.csv"
@@ -105,8 +110,9 @@ def test_partner_csv_export(vault_dir: Path, registry: Registry, tmp_path: Path)
                  "--places", "exact", "--salt-from-passphrase",
                  AMPARO_PSEUDONYM_PASSPHRASE="shared pseudonym secret")  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "1 incidents written" in result.stdout
-    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert "2 incidents written" in result.stdout and "1 withheld" in result.stdout
+    rows = [r for r in csv.DictReader(io.StringIO(out.read_text(encoding="utf-8")))
+            if r["victim_defender_id"]]  # fmt: skip
     assert rows[0]["victim_defender_id"].startswith("P-") and rows[0]["place"].startswith("L-")
     assert rows[0]["date_start"] == "2024-05" and rows[0]["title"] == ""
     assert defender.id not in out.read_text()

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from amparo.errors import Forbidden, ValidationError
 from amparo.registry import Registry
 from amparo.security.permissions import Actor
-from amparo.services.partner_export import PartnerOptions, partner_csv
+from amparo.services.partner_export import PartnerOptions, PartnerStats, partner_csv
 from amparo.store import schema
 from tests import factories
 from tests.conftest import CHEAP_KDF
@@ -23,10 +23,13 @@ def rows(registry: Registry, options: PartnerOptions) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
+SHARING = [{"purpose": "sharing_with_partners", "granted": True, "recorded_on": "2024-03-01"}]
+
+
 @pytest.fixture
 def two_victims(registry: Registry) -> dict[str, Any]:
-    berta = registry.defenders.add(factories.defender())
-    other = registry.defenders.add(factories.defender(display_name="Zqx Other"))
+    berta = registry.defenders.add(factories.defender(consents=SHARING))
+    other = registry.defenders.add(factories.defender(display_name="Zqx Other", consents=SHARING))
     ids = []
     for n, victim in enumerate((berta.id, berta.id, other.id)):
         ids.append(registry.incidents.add(factories.incident(
@@ -115,3 +118,27 @@ def test_only_cases_one_may_export_leave(registry: Registry, two_victims: dict[s
     )
     with pytest.raises(Forbidden):
         rows(member, CHEAP)  # a documenter may read the case but not export it
+
+
+def test_incidents_without_consent_to_sharing_are_withheld(
+    registry: Registry, two_victims: dict[str, Any]
+) -> None:
+    refused = [
+        {"purpose": "sharing_with_partners", "granted": True, "recorded_on": "2023-01-01"},
+        {"purpose": "sharing_with_partners", "granted": False, "recorded_on": "2024-06-01"},
+    ]
+    expired = [{"purpose": "sharing_with_partners", "granted": True, "recorded_on": "2023-01-01",
+                "expires_on": "2025-01-01"}]  # fmt: skip
+    for consents in (refused, expired, factories.defender()["consents"]):
+        victim = registry.defenders.add(factories.defender(display_name="Zqx", consents=consents))
+        registry.incidents.add(factories.incident(
+            acts=[{"act_type": "A09", "victim_defender_id": victim.id}]))  # fmt: skip
+    registry.incidents.add(factories.incident())  # no defender linked: nobody to ask
+    stats = PartnerStats()
+    text = "".join(partner_csv(registry, CHEAP, stats=stats))
+    assert (stats.written, stats.withheld) == (4, 3)
+    assert len(list(csv.DictReader(io.StringIO(text)))) == 4
+    everyone = PartnerStats()
+    "".join(partner_csv(registry, PartnerOptions(ignore_consent=True, kdf=CHEAP_KDF),
+                        stats=everyone))  # fmt: skip
+    assert (everyone.written, everyone.withheld) == (7, 0)
