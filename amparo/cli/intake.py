@@ -276,12 +276,20 @@ def inbox(vault: Path, include_decided: bool, fmt: str) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Also write its files into this directory (outside the vault, as plaintext).",
 )
+@click.option(
+    "--duplicates",
+    is_flag=True,
+    help="Also list possible duplicates: defenders "
+    "named like the person at risk, incidents near the date (each search audited).",
+)
 @handle_errors
-def open_command(vault: Path, submission: str, save_files: Path | None) -> None:
-    """Decrypt and show one submission, with possible duplicates (audited)."""
+def open_command(vault: Path, submission: str, save_files: Path | None, duplicates: bool) -> None:
+    """Decrypt and show one submission (audited)."""
+    from amparo.services.intake import Suggestions
+
     with open_registry(vault) as registry:
         opened = registry.intake.open(registry.intake.resolve(submission))
-        found = registry.intake.suggestions(opened)
+        found = registry.intake.suggestions(opened) if duplicates else Suggestions()
     click.echo(f"submission  {opened.id} ({opened.channel}, {opened.state})")
     if opened.quarantine:
         click.echo(f"QUARANTINED {opened.quarantine}")
@@ -339,12 +347,9 @@ def accept(
             fields.update(json.loads(extra.read_text("utf-8")))
         if country:
             fields["country"] = country
-        if act_type:
-            prefilled = registry.intake.prefill(registry.intake.open(submission_id))
-            acts = fields.get("acts") or prefilled["acts"]
-            fields["acts"] = [{**acts[0], "act_type": act_type}, *acts[1:]]
-        incident_id = registry.intake.accept(submission_id, fields, case_id=case_id,
-                                             release=release)  # fmt: skip
+        incident_id = registry.intake.accept(
+            submission_id, fields, case_id=case_id, act_type=act_type, release=release
+        )
     click.echo(incident_id)
 
 

@@ -664,7 +664,7 @@ class IntakeService:
                                 "date_start": (when or self.r.clock.today()).isoformat(),
                                 "confidential": True}  # fmt: skip
         if when is None:
-            data["date_precision"] = "month"
+            data["date_precision"] = "estimate"
             data["notes"] = {"date_start": f"reported as: {a.get('when', 'not given')}"[:500]}
         if a.get("where"):
             data["place"] = str(a["where"])[:200]
@@ -688,15 +688,18 @@ class IntakeService:
 
     def accept(
         self, submission_id: str, fields: Mapping[str, Any], *, case_id: str | None = None,
-        release: bool = False,
+        act_type: str | None = None, release: bool = False,
     ) -> str:  # fmt: skip
-        """A new incident from the submission, prefilled and overridden by ``fields``; it goes
-        through the normal incident validation. Its files become the incident's evidence."""
+        """A new incident from the submission, prefilled and overridden by ``fields`` (and
+        ``act_type``, the reviewer's code for the prefilled act); it goes through the normal
+        incident validation. Its files become the incident's evidence."""
         self._require_review()
         with self.r.store.read() as conn:
             row = self._decidable(conn, submission_id, release)
             opened = self._decrypt(conn, row)
         data = {**self.prefill(opened), **dict(fields)}
+        if act_type is not None and "acts" not in fields:
+            data["acts"] = [{**data["acts"][0], "act_type": act_type}]
         incident = self.r.incidents.add(data, case_id=case_id)
         assert incident.id is not None and incident.case_id is not None
         self._attach(opened, incident.case_id, incident.id)

@@ -263,3 +263,11 @@ def test_sqlite_journal_files_hold_no_plaintext(intake: Registry) -> None:
     with sqlite3.connect(db) as conn:  # fold the WAL into the main file, scan again
         conn.execute("PRAGMA wal_checkpoint(FULL)")
     assert files_with_canaries(vault_files(intake.settings.vault_dir), [canary]) == {}
+
+
+def test_accept_without_a_date_keeps_what_was_said(intake: Registry) -> None:
+    receipt = intake.intake.receive({"what": "Threatened", "when": "last night"})
+    incident_id = intake.intake.accept(receipt.submission_id, {"country": "HN"}, act_type="A09")
+    incident = intake.incidents.get(incident_id)
+    assert incident.date_start.precision == "estimate"
+    assert incident.notes["date_start"] == "reported as: last night"

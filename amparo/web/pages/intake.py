@@ -60,15 +60,14 @@ def router() -> APIRouter:
         values = {k: str(v) for k, v in form.items() if k != "csrf"}
         service = ctx.registry.intake
         try:
-            opened = service.open(submission_id)
-            prefill = service.prefill(opened)
-            act = {**prefill["acts"][0], "act_type": values.get("act_type", "")}
-            fields: dict[str, Any] = {"country": values.get("country", ""), "acts": [act]}
+            fields: dict[str, Any] = {"country": values.get("country", "")}
             for name in ("title", "date_start", "place"):
                 if values.get(name, "").strip():
                     fields[name] = values[name].strip()
-            incident_id = service.accept(submission_id, fields,
-                                         release=values.get("release") == "yes")  # fmt: skip
+            incident_id = service.accept(
+                submission_id, fields, act_type=values.get("act_type", ""),
+                release=values.get("release") == "yes",
+            )  # fmt: skip
         except ValidationError as exc:
             field = exc.field.split(".")[-1] if exc.field else "form"
             field = "act_type" if field.startswith("acts") else field
