@@ -17,10 +17,12 @@ alternative, never guessed.
 from __future__ import annotations
 
 import io
+import re
 import threading
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from html import escape
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -327,16 +329,34 @@ def _render(draw: Any, height_in: float, title: str, alt: str) -> tuple[str, byt
     return _inline(svg_out.getvalue().decode("utf-8"), title, alt), png_out.getvalue()
 
 
+def _presentation(match: re.Match[str]) -> str:
+    """``style="fill: #fff; stroke-width: 0.8"`` as presentation attributes: pages forbid
+    inline styles (CSP ``style-src 'self'``), and every property matplotlib writes is one."""
+    out = []
+    for part in match.group(1).split(";"):
+        name, _, value = part.partition(":")
+        name, value = name.strip(), value.strip().replace("'", "")
+        if name == "font-family":
+            value += ", sans-serif"
+        if name and value and re.fullmatch(r"[a-z-]+", name):
+            out.append(f' {name}="{escape(value)}"')
+    return "".join(out)
+
+
 def _inline(svg: str, title: str, alt: str) -> str:
-    """The SVG as an element to put in a page: no XML prolog or DOCTYPE, role="img", and its
-    title and description first, where assistive technology looks for them."""
+    """The SVG as an element to put in a page: no XML prolog or DOCTYPE, no style sheet or
+    style attribute, role="img", and its title and description first, where assistive
+    technology looks for them."""
     import re
     from html import escape
 
+    svg = re.sub(r"<style[^>]*>.*?</style>", "", svg, flags=re.S)
+    svg = re.sub(r' style="([^"]*)"', _presentation, svg)
     start = svg.index("<svg")
     head_end = svg.index(">", start)
     # Sized by the page (CSS), not in points: the viewBox keeps the proportions.
     head = re.sub(r' (width|height)="[^"]*pt"', "", svg[start:head_end])
     body = svg[head_end + 1 :]
+    head += ' stroke-linejoin="round" stroke-linecap="butt"'  # what the <style> said
     return (f'{head} role="img" aria-label="{escape(_clean(title))}">'
             f"<title>{escape(_clean(title))}</title><desc>{escape(alt)}</desc>{body}")  # fmt: skip

@@ -184,6 +184,7 @@ class WebAuth:
         context.setdefault("path", request.url.path)
         context.setdefault("nav_admin", False)
         context.setdefault("nav_intake", False)
+        context.setdefault("nav_analytics", False)
         html = self.templates(self.language(request)).get_template(name).render(**context)
         return HTMLResponse(html, status_code=status_code)
 

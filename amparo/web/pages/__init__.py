@@ -30,9 +30,11 @@ __all__ = [
 ]
 
 MODULES = ("dashboard", "incidents", "defenders", "cases", "risk", "checkins", "triage", "admin",
-           "intake")  # fmt: skip
+           "intake", "analytics")  # fmt: skip
 # The main menu: the sections that exist (Admin only for those who may open it).
-NAV_PATHS = frozenset({"/", "/incidents", "/defenders", "/cases", "/triage", "/intake", "/admin"})
+NAV_PATHS = frozenset(
+    {"/", "/incidents", "/defenders", "/cases", "/triage", "/intake", "/analytics", "/admin"}
+)
 MAX_PAGE_FORM_BYTES = 512 * 1024  # a long narrative and dozens of acts fit easily
 
 
@@ -51,6 +53,8 @@ def render(
     auth = get_auth(request)
     context.setdefault("nav_admin", ctx.registry.allowed("read_audit", Resource("audit")))
     context.setdefault("nav_intake", ctx.registry.allowed("review_intake", Resource("intake")))
+    context.setdefault("nav_analytics", any(ctx.registry.allowed(action, Resource("registry"))
+                                            for action in ("read", "read_aggregates")))  # fmt: skip
     return auth.render(request, template, status_code, user=ctx.username, csrf=ctx.csrf, **context)
 
 
