@@ -76,6 +76,7 @@ class Grid:
     hidden_rows: set[int] = field(default_factory=set)
     hidden_cols: set[int] = field(default_factory=set)
     hidden_grand: bool = False
+    zeros_hidden: bool = False
 
     @property
     def row_totals(self) -> list[int]:
@@ -187,6 +188,13 @@ def _complement(grid: Grid, eq: list[tuple[tuple[Any, ...], int]]) -> bool:
         if grid.value(t) > 0:
             grid.hide(t)
             return True
+    # Everything else in the equation is hidden already: a published zero is the last resort
+    # (the reader then cannot assume every suppressed cell holds at least 1).
+    zeros = [t for t, _ in eq if t[0] == "cell" and not grid.is_hidden(t)]
+    if zeros:
+        grid.hide(min(zeros))
+        grid.zeros_hidden = True
+        return True
     return False
 
 
@@ -231,7 +239,7 @@ def _bounds(
 ) -> tuple[dict[Any, float], dict[Any, float]]:
     """Interval propagation with every suppressed term at least 1 (zeros are published)."""
     top = float(max(grid.grand, 1))
-    lo = {t: 1.0 for t in unknowns}
+    lo = {t: 0.0 if grid.zeros_hidden else 1.0 for t in unknowns}
     hi = {t: top for t in unknowns}
     for _ in range(50):
         changed = False
