@@ -55,7 +55,7 @@ def equations(published: Table) -> list[tuple[list[tuple[Any, ...]], int | None]
 
 def unknowns_of(published: Table, eq: tuple[list[Any], int | None]) -> list[Any]:
     cells = published.cells()
-    terms, total = eq
+    terms, _ = eq
     out = []
     for t in terms:
         value = published.margins[t[1]][t[2]] if t[0] == "margin" else cells[t]
@@ -94,7 +94,7 @@ def check(table: Table, k: int) -> None:
     index = {u: i for i, u in enumerate(unknowns)}
     rows = []
     for terms, total in eqs:
-        row = np.zeros(len(unknowns) + (total is None and 0))
+        row = np.zeros(len(unknowns))
         for t in terms:
             if t in index:
                 row[index[t]] = 1
@@ -200,7 +200,7 @@ def test_escalations_suppress_small_counts() -> None:
                 50.0,
                 {"0-30 days": 2, "31-90 days": 6, "91-365 days": 4, "over a year": 0},
             ),
-        ),  # fmt: skip
+        ),
     )
     p = protect_escalations(result).patterns[0]
     hidden = [b for b, n in p.intervals.items() if n is None]
