@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 MODULES = ("dashboard", "incidents", "defenders", "cases", "risk", "checkins", "triage", "admin",
-           "intake", "analytics")  # fmt: skip
+           "intake", "analytics", "reports")  # fmt: skip
 # The main menu: the sections that exist (Admin only for those who may open it).
 NAV_PATHS = frozenset(
     {"/", "/incidents", "/defenders", "/cases", "/triage", "/intake", "/analytics", "/admin"}

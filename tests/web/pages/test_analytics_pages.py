@@ -76,3 +76,23 @@ def test_analyst_sees_suppressed_registry_totals_and_viewer_nothing(
     viewer.sign_in("vic")
     assert 'href="/analytics"' not in viewer.client.get("/").text
     assert viewer.client.get("/analytics").status_code == 403
+
+
+def test_period_report_and_dossier_downloads(client: TestClient, signed_in: Browser) -> None:
+    registry = signed_in.registry
+    user = registry.accounts.get_by_username("ana")
+    case_id = fill(registry, user.id)
+    assert "/reports/period.pdf" in client.get("/analytics").text
+    pdf = client.get("/reports/period.pdf?from=2024-01-01&to=2024-12-31&lang=es&public=0")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert client.get("/reports/period.pdf?from=x&to=2024-12-31").status_code == 400
+    assert f"/cases/{case_id}/dossier.pdf" in client.get(f"/cases/{case_id}").text
+    html = client.get(f"/cases/{case_id}/dossier.html")
+    assert html.status_code == 200 and "Berta Flores" in html.text
+    assert "+504" not in html.text and "[redacted]" in html.text  # admin, read grant only
+    # Full detail needs export: an admin member re-authenticates first.
+    full = client.get(f"/cases/{case_id}/dossier.pdf?full=1", follow_redirects=False)
+    assert full.status_code == 303 and full.headers["location"].startswith("/reauth?next=")
+    hidden = registry.defenders.add(factories.defender(display_name="Hidden Person"))
+    assert client.get(f"/cases/{hidden.case_id}/dossier.html").status_code == 404
