@@ -447,6 +447,9 @@ def worker(
     from datetime import timedelta
 
     with open_registry(vault) as registry:
+        from amparo.services.backups import register_scheduled_backup
+
+        register_scheduled_backup(registry.settings)  # a [backup] table: a periodic job
         backoff = timedelta(seconds=retry_after)
         if registry.store.dialect == "postgresql":
             from amparo import jobs

@@ -145,6 +145,9 @@ def _serve(vault: Path, passphrase: str, host: str, port: int, workers: int = 1)
 
     registry = Registry.open(vault, passphrase, actor="web")
     os.environ.pop("AMPARO_PASSPHRASE", None)  # no need to keep it around any longer
+    from amparo.services.backups import register_scheduled_backup
+
+    register_scheduled_backup(registry.settings)  # a [backup] table: the scheduler runs it
     # Plain HTTP is tolerated on the loopback interface only; there the cookie cannot be
     # Secure (browsers drop Secure cookies over http), so it loses the __Host- prefix too.
     loopback = host.strip("[]").lower() in LOOPBACK_HOSTS

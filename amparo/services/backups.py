@@ -702,10 +702,8 @@ def register_scheduled_backup(settings: Settings) -> bool:
     backups; returns whether it did."""
     if settings.backup_dir is None:
         return False
-    import importlib
+    from amparo.jobs import register_periodic
 
-    # The worker's registry of periodic jobs (amparo.jobs), looked up when asked for.
-    jobs = importlib.import_module("amparo.jobs")
-    jobs.register_periodic("amparo.backup", settings.backup_schedule,
-                           "amparo.services.backups:scheduled")  # fmt: skip
+    register_periodic("amparo.backup", settings.backup_schedule,
+                      "amparo.services.backups:scheduled")  # fmt: skip
     return True

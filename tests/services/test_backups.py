@@ -336,3 +336,21 @@ def test_bad_backup_settings_are_named(vault_dir: Path, table: str) -> None:
     (vault_dir / "amparo.toml").write_text((vault_dir / "amparo.toml").read_text() + table)
     with pytest.raises(VaultError, match=r"\[backup\]"):
         Settings.load(vault_dir)
+
+
+def test_backup_settings_register_a_periodic_job(vault_dir: Path, tmp_path: Path) -> None:
+    from amparo import jobs
+    from amparo.services.backups import register_scheduled_backup
+
+    assert register_scheduled_backup(Settings.load(vault_dir)) is False
+    (vault_dir / "amparo.toml").write_text(
+        (vault_dir / "amparo.toml").read_text()
+        + f'[backup]\ndirectory = "{tmp_path}"\nschedule = "30 2 * * *"\n'
+    )
+    try:
+        assert register_scheduled_backup(Settings.load(vault_dir)) is True
+        job = jobs.PERIODIC["amparo.backup"]
+        assert job.cron == "30 2 * * *"
+        assert job.function() is scheduled
+    finally:
+        jobs.PERIODIC.pop("amparo.backup", None)
