@@ -191,6 +191,9 @@ ACTIONS: dict[str, str] = {
     "(a dry run; detail: format, rows, rejected, mapping used).",
     "records.export_partner": "Incidents left the vault as a flat CSV for a partner (detail: "
     "count, pseudonymised kinds, how dates, places and free text were treated).",
+    "stats.export_public": "A table of counts was produced for publication, small counts "
+    "suppressed (detail: dimensions, crosswalk, k, epsilon, scope, cells, suppressed cells, "
+    "filter names).",
 }
 READ_ACTIONS = frozenset(
     {"incident.read", "incident.reveal", "incident.diff", "defender.read", "defender.diff",

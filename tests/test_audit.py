@@ -618,6 +618,8 @@ STEPS = [
         "incidents show", lambda s: ["incidents", "show", s["i1"]], "incident.read", object_key="i1"
     ),
     Step("incidents list", lambda s: ["incidents", "list"], "incident.list"),
+    Step("stats (public)", lambda s: ["stats", "--by", "country", "--public"],
+         "stats.export_public"),
     Step(
         "incidents search",
         lambda s: ["incidents", "search", "--text", "Zqxcanarytitle"],
@@ -929,6 +931,9 @@ NOT_AUDITED = {
     "intake export-public-key",
     "intake device-key",
     "intake submit",
+    # Counts of coded facets, no identities; a table for publication (--public) is audited.
+    "stats trend",
+    "stats escalations",
 }
 
 # Commands not yet audited by work in progress; move them into STEPS once wired.

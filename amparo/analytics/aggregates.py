@@ -196,7 +196,7 @@ class Table:
 class TrendRow:
     values: tuple[Value, ...]  # the other dimensions' values (empty for a plain trend)
     period: str
-    count: int
+    count: int | None  # None: suppressed (registry scope)
     change: int | None  # against the previous period of the same series (None for the first)
     change_pct: float | None  # None for the first period or after a zero
 
@@ -361,7 +361,7 @@ def trend(
             if i > 0 and previous is not None and n is not None:
                 change = n - previous
                 pct = round(100.0 * change / previous, 1) if previous else None
-            out.append(TrendRow(values, label, n if n is not None else -1, change, pct))
+            out.append(TrendRow(values, label, n, change, pct))
             previous = n
     return Trend(period=period, dimensions=tuple(dims), rows=tuple(out), crosswalk=crosswalk)
 

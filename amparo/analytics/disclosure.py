@@ -54,8 +54,10 @@ from amparo.errors import ValidationError
 if TYPE_CHECKING:
     from amparo.analytics.aggregates import Escalations, Table
     from amparo.domain.vocabularies import Vocabularies
+    from amparo.registry import Registry
+    from amparo.services.incidents import IncidentFilter
 
-__all__ = ["DEFAULT_K", "Grid", "protect", "protect_escalations", "suppress"]
+__all__ = ["DEFAULT_K", "Grid", "protect", "protect_escalations", "publish", "suppress"]
 
 DEFAULT_K = 5
 GRAND = "total"
@@ -314,6 +316,45 @@ def protect(
         table, rows=tuple(rows), total=grand, protected=True, k=k, epsilon=epsilon,
         margins=margins,
     )  # fmt: skip
+
+
+def publish(
+    registry: Registry,
+    by: Sequence[str],
+    filters: IncidentFilter | None = None,
+    crosswalk: str = "amparo",
+    *,
+    k: int = DEFAULT_K,
+    epsilon: float | None = None,
+    seed: int | None = None,
+    include_confidential: bool = True,
+) -> Table:
+    """A protected aggregate for publication, audited as an export (``stats.export_public``).
+
+    Counts what the principal may count (see amparo.analytics.aggregates: its own cases, or
+    the registry for analysts); the audit entry names the dimensions, crosswalk, k, epsilon
+    and the filter names, never values.
+    """
+    from amparo.analytics.aggregates import aggregate
+    from amparo.audit import filter_names
+
+    if k < 2:
+        raise ValidationError("k", "must be at least 2 for a publication")
+    table = aggregate(
+        registry, by, filters, crosswalk, include_confidential=include_confidential, k=k
+    )
+    plain = replace(table, protected=False) if table.protected else table
+    out = protect(plain, k, epsilon, seed=seed, vocab=registry.vocab)
+    registry.audit.record_alone(
+        "stats.export_public", object_type="registry",
+        detail={
+            "dimensions": ",".join(out.dimensions), "crosswalk": crosswalk, "k": k,
+            "epsilon": "none" if epsilon is None else str(epsilon), "scope": out.scope,
+            "cells": len(out.rows), "suppressed": sum(1 for r in out.rows if r[-1] is None),
+            "filters": filter_names(filters) if filters else [],
+        },
+    )  # fmt: skip
+    return out
 
 
 def protect_escalations(result: Escalations, k: int = DEFAULT_K) -> Escalations:

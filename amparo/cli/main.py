@@ -17,6 +17,7 @@ from amparo.cli.incidents import incidents
 from amparo.cli.intake import intake
 from amparo.cli.protection import cases, checkins, risk, worker
 from amparo.cli.reports import report, un_communication
+from amparo.cli.stats import stats
 from amparo.cli.tokens import tokens
 from amparo.cli.transfer import export, import_
 from amparo.cli.triage import triage
@@ -91,6 +92,7 @@ cli.add_command(worker)
 cli.add_command(report)
 cli.add_command(un_communication)
 cli.add_command(intake)
+cli.add_command(stats)
 
 
 def main() -> None:
