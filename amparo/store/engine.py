@@ -261,4 +261,6 @@ def _describe(exc: DBAPIError) -> str:
     text = str(exc.orig) if exc.orig is not None else str(exc)
     if "full" in text.lower():
         return f"the disk is full; nothing was written ({text})"
+    if "disk i/o error" in text.lower():  # SQLite's word for EFBIG (a file-size limit) and EIO
+        return f"the disk is full or failing; nothing was written ({text})"
     return f"the database refused the operation; nothing was written ({text})"
