@@ -9,7 +9,7 @@ DEMO_PASSPHRASE ?= amparo-demo-passphrase
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: demo test lint typecheck pytest reliability bench bench-quick bench-api bench-pages soak docs messages screenshots lock clean help
+.PHONY: demo test lint typecheck pytest reliability bench bench-quick bench-api bench-pages bench-analytics soak docs messages screenshots lock clean help
 
 help:
 	@echo "make demo    - create (once) and serve a DEMO vault at http://127.0.0.1:8000"
@@ -21,6 +21,7 @@ help:
 	@echo "make soak    - 20 users mixing reads and writes for 10 minutes, SQLite and PostgreSQL"
 	@echo "make bench-api   - JSON API under load, 20 clients, SQLite and PostgreSQL"
 	@echo "make bench-pages - staff pages (incident list and record), SQLite and PostgreSQL"
+	@echo "make bench-analytics - aggregates over 1,000,000 acts, SQLite and PostgreSQL"
 	@echo "make reliability - 30 rounds of kill -9 during writes (server and CLI, SQLite and"
 	@echo "               PostgreSQL) and the disk-full test; numbers into docs/reliability.md"
 	@echo "make docs    - regenerate generated docs (CLI reference, vocabularies)"
@@ -70,6 +71,9 @@ bench-api: $(VENV)/.dev
 
 bench-pages: $(VENV)/.dev
 	$(BIN)/python -m bench.pages_bench --backend both --write docs/benchmarks.md
+
+bench-analytics: $(VENV)/.dev
+	$(BIN)/python -m bench.analytics_bench --acts 1000000 --backend both --write docs/benchmarks.md
 
 reliability: $(VENV)/.dev
 	$(BIN)/python -m bench.reliability --rounds 30 --cli-rounds 30 --backend both \
