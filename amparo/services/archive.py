@@ -392,7 +392,7 @@ def import_archive(
     """Restore an archive into this (empty) vault. Afterwards the vault holds the source's
     keys: close ``registry`` and open the vault again (same passphrase)."""
     from amparo.audit import AuditLog
-    from amparo.security.keyfile import KeyFile
+    from amparo.security.keyfile import KeyFile, write_atomically
     from amparo.security.keyring import Keyring
 
     registry.require("create", Resource("registry"))
@@ -412,7 +412,7 @@ def import_archive(
 
     written: list[Path] = []
     backup = settings.key_file.with_name(f".{settings.key_file.name}.before-restore")
-    backup.write_bytes(current.dumps())
+    write_atomically(backup, current.dumps())  # private, like the key file itself
     try:
         with registry.store.write() as conn:
             prior = int(conn.execute(sa.select(sa.func.count()).select_from(
@@ -436,8 +436,6 @@ def import_archive(
                     progress(table.name, len(rows))
 
             def store_file(rel: str, data: bytes) -> None:
-                from amparo.security.keyfile import write_atomically
-
                 target = settings.files_dir / rel
                 target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
                 write_atomically(target, data)

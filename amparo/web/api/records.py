@@ -8,6 +8,7 @@ services, exactly as at the command line.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Any
 
@@ -120,6 +121,12 @@ def _record_response(
     return JSONResponse(select_fields(record, fields), status_code=status, headers=headers)
 
 
+def _encoded(first: str, rest: Iterator[str]) -> Iterator[bytes]:
+    yield first.encode()
+    for chunk in rest:
+        yield chunk.encode()
+
+
 def _incident_filter(
     country: str | None, region: str | None, act_type: str | None, year: int | None,
     date_from: date | None, date_to: date | None, gender_identity: str | None,
@@ -222,6 +229,49 @@ def router() -> APIRouter:
         return StreamingResponse(
             (chunk.encode() for chunk in writer(records)), media_type=media,
             headers={"Content-Disposition": f'attachment; filename="incidents.{format}"'},
+        )  # fmt: skip
+
+    @api.get(
+        "/incidents/export/partner", summary="Export a pseudonymised CSV for a partner",
+        responses={200: {"description": "The flat CSV after an `incident` column, with "
+                         "pseudonyms and coarsened detail (docs/import-export.md)",
+                         "content": {"text/csv": {"schema": {"type": "string"}}}}},
+    )  # fmt: skip
+    def export_partner_csv(
+        ctx: CurrentUser,
+        pseudonymise: Annotated[str, Query(
+            pattern="^(none|((defenders|places|incidents|cases)(,(defenders|places|incidents|"
+            "cases))*))$")] = "defenders,incidents,cases",
+        dates: Annotated[str, Query(pattern="^(exact|month|year)$")] = "month",
+        places: Annotated[str, Query(pattern="^(exact|region|country)$")] = "region",
+        free_text: Annotated[str, Query(pattern="^(drop|keep)$")] = "drop",
+        ignore_consent: bool = False,
+        country: Country = None, region: Region = None, act_type: Code = None,
+        year: Year = None, date_from: DateFrom = None, date_to: DateTo = None,
+        case_id: Id = None,
+    ) -> Response:  # fmt: skip
+        """Needs the `export` permission on every case involved (a re-authenticated session,
+        or a token with scope `export`), like the full export. Each export draws a fresh
+        pseudonym key: two downloads cannot be joined (the CLI's `--salt-from-passphrase`
+        links exports; a passphrase does not belong in a URL). Incidents against defenders
+        without a current consent to sharing are left out unless `ignore_consent`. Audited
+        once with the options."""
+        from amparo.services.partner_export import PartnerOptions, partner_csv
+
+        query = _incident_filter(
+            country, region, act_type, year, date_from, date_to, None, None, None, None, None,
+            None, case_id, None, None, "-date",
+        )  # fmt: skip
+        kinds = frozenset() if pseudonymise == "none" else frozenset(pseudonymise.split(","))
+        options = PartnerOptions(pseudonymise=kinds, dates=dates, places=places,
+                                 free_text=free_text, ignore_consent=ignore_consent)  # fmt: skip
+        chunks = partner_csv(ctx.registry, options, query)
+        # The header chunk now: permission, audit and option errors surface as a status.
+        first = next(chunks)
+        return StreamingResponse(
+            _encoded(first, chunks),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="incidents-partner.csv"'},
         )  # fmt: skip
 
     @api.get("/incidents/{incident_id}", response_model=IncidentOut, summary="One incident",
