@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import os
 import re
 import secrets
@@ -90,6 +91,7 @@ MEMBER_NAME = re.compile(r"^(vault/[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A
 BACKUP_NAME = re.compile(r"^amparo-backup-(\d{8}T\d{6}Z)(-\d+)?\.ampbak$")
 PARTIAL_SUFFIX = ".partial"
 
+log = logging.getLogger("amparo.backups")
 Progress = Callable[[int, int], None]  # (done, total) in bytes read or members written
 
 
@@ -270,7 +272,11 @@ def _vault_files(settings: Settings, db_path: Path | None) -> Iterator[tuple[str
             if name.startswith(".") or (here == root and name in skip):
                 continue
             path = here / name
-            yield "vault/" + path.relative_to(root).as_posix(), path
+            member = "vault/" + path.relative_to(root).as_posix()
+            if MEMBER_NAME.match(member):
+                yield member, path
+            else:  # a restore would refuse the whole backup for it: leave it out, say so
+                log.warning("backup: %s left out (a name restore does not accept)", member)
 
 
 def create_backup(

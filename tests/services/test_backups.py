@@ -354,3 +354,13 @@ def test_backup_settings_register_a_periodic_job(vault_dir: Path, tmp_path: Path
         assert job.function() is scheduled
     finally:
         jobs.PERIODIC.pop("amparo.backup", None)
+
+
+def test_a_file_a_restore_would_refuse_is_left_out(registry: Registry, tmp_path: Path) -> None:
+    vault = registry.settings.vault_dir
+    (vault / "notes (copy).txt").write_text("a stray file")
+    (vault / "extra.txt").write_text("kept")
+    summary = create_backup(registry, tmp_path / "b.ampbak")
+    names = {m.name for m in summary.members}
+    assert "vault/extra.txt" in names and "vault/notes (copy).txt" not in names
+    verify_backup(tmp_path / "b.ampbak", PASSPHRASE)
