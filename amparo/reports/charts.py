@@ -20,8 +20,9 @@ import io
 import re
 import threading
 import warnings
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
 from html import escape
 from typing import TYPE_CHECKING, Any
 
@@ -96,8 +97,19 @@ class Chart:
     alt: str  # one sentence summarising the data, for alt text and <desc>
     columns: tuple[str, ...]  # the data table's header
     rows: tuple[tuple[str, ...], ...]  # the data table, formatted (suppressed = SUPPRESSED)
-    svg: str
-    png: bytes
+    # How to draw it: each format is rendered the first time it is asked for (a page needs
+    # only the SVG, a PDF only the PNG; each costs about as much as the other).
+    draw: Callable[[Figure], None] = field(compare=False, repr=False)
+    height_in: float = field(default=3.2, compare=False, repr=False)
+
+    @cached_property
+    def svg(self) -> str:
+        return _inline(_render(self.draw, self.height_in, "svg", self.title), self.title,
+                       self.alt)  # fmt: skip
+
+    @cached_property
+    def png(self) -> bytes:
+        return bytes(_render(self.draw, self.height_in, "png", self.title))
 
     def csv(self) -> str:
         """The data table as CSV text (formula-looking cells made inert for spreadsheets)."""
@@ -183,8 +195,7 @@ def bar_chart(
 
     height = max(2.6, 0.28 * len(labels) + 1.2) if horizontal else 3.2
     rows = tuple((label, _fmt(v)) for label, v in zip(labels, values, strict=True))
-    svg, png = _render(draw, height, title, alt)
-    return Chart(_clean(title), alt, (category, measure), rows, svg, png)
+    return Chart(_clean(title), alt, (category, measure), rows, draw, height)
 
 
 def stacked_bar_chart(
@@ -242,8 +253,7 @@ def stacked_bar_chart(
     rows = tuple(
         (label, *(_fmt(column[i]) for column in columns_values)) for i, label in enumerate(labels)
     )
-    svg, png = _render(draw, 3.4, title, alt)
-    return Chart(_clean(title), alt, (category, *names), rows, svg, png)
+    return Chart(_clean(title), alt, (category, *names), rows, draw, 3.4)
 
 
 def line_chart(
@@ -294,8 +304,7 @@ def line_chart(
         (period, *(_fmt(column[i]) for column in columns_values))
         for i, period in enumerate(periods)
     )
-    svg, png = _render(draw, 3.2, title, alt)
-    return Chart(_clean(title), alt, (category, *names), rows, svg, png)
+    return Chart(_clean(title), alt, (category, *names), rows, draw, 3.2)
 
 
 def _frame(ax: Any, title: str, value_axis: str = "y") -> None:
@@ -308,7 +317,8 @@ def _frame(ax: Any, title: str, value_axis: str = "y") -> None:
     (ax.xaxis if value_axis == "x" else ax.yaxis).set_major_locator(MaxNLocator(integer=True))
 
 
-def _render(draw: Any, height_in: float, title: str, alt: str) -> tuple[str, bytes]:
+def _render(draw: Callable[[Figure], None], height_in: float, fmt: str, title: str) -> Any:
+    """The figure as SVG text or PNG bytes (one format per call: the other is not paid for)."""
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -321,12 +331,12 @@ def _render(draw: Any, height_in: float, title: str, alt: str) -> tuple[str, byt
             # Very long labels can leave tight_layout nothing to do: keep the default layout.
             warnings.simplefilter("ignore", UserWarning)
             fig.tight_layout()
-        svg_out, png_out = io.BytesIO(), io.BytesIO()
-        fig.savefig(svg_out, format="svg",
-                    metadata={"Date": None, "Creator": None})  # fmt: skip
-        fig.savefig(png_out, format="png", dpi=DPI,
-                    metadata={"Software": None, "Title": _clean(title)})  # fmt: skip
-    return _inline(svg_out.getvalue().decode("utf-8"), title, alt), png_out.getvalue()
+        out = io.BytesIO()
+        if fmt == "svg":
+            fig.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
+            return out.getvalue().decode("utf-8")
+        fig.savefig(out, format="png", dpi=DPI, metadata={"Software": None, "Title": title})
+        return out.getvalue()
 
 
 def _presentation(match: re.Match[str]) -> str:

@@ -130,7 +130,8 @@ def trend_chart(trend: Trend, vocab: Vocabularies, *, title: str, lang: str = "e
     periods = sorted({r.period for r in trend.rows})
     by_series: dict[tuple[Any, ...], dict[str, int | None]] = {}
     for r in trend.rows:
-        by_series.setdefault(r.values, {})[r.period] = None if r.count < 0 else r.count
+        count = r.count  # None (or -1 in earlier versions): a suppressed cell
+        by_series.setdefault(r.values, {})[r.period] = None if count is None or count < 0 else count
     totals = {k: sum(v or 0 for v in points.values()) for k, points in by_series.items()}
     chosen = _largest(totals, series_limit)
     series: dict[str, Sequence[int | None]] = {}
