@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from amparo.registry import Registry
 from tests import factories
 from tests.web.conftest import Browser, add_user
+from tests.web.pages.test_admin_pages import reauthenticate
 
 
 def fill(registry: Registry, user_id: str) -> str:
@@ -94,5 +95,11 @@ def test_period_report_and_dossier_downloads(client: TestClient, signed_in: Brow
     # Full detail needs export: an admin member re-authenticates first.
     full = client.get(f"/cases/{case_id}/dossier.pdf?full=1", follow_redirects=False)
     assert full.status_code == 303 and full.headers["location"].startswith("/reauth?next=")
+    reauthenticate(signed_in)
+    after = client.get(f"/cases/{case_id}/dossier.html?full=1")
+    assert after.status_code == 200 and "+504 0000 0000" in after.text  # contacts, now
+    assert "[redacted]" not in after.text
+    levels = [e.detail for e in registry.audit.entries(action="report.dossier")]
+    assert levels[0].startswith("level=identities") and levels[-1].startswith("level=full")
     hidden = registry.defenders.add(factories.defender(display_name="Hidden Person"))
     assert client.get(f"/cases/{hidden.case_id}/dossier.html").status_code == 404
