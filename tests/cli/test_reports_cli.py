@@ -19,8 +19,8 @@ def _case(vault_dir: Path, un_consent: bool = True) -> str:
 def test_period_report_pdf_with_progress(vault_dir: Path, tmp_path: Path) -> None:
     _case(vault_dir)
     out = tmp_path / "reports" / "2024.pdf"
-    result = run("report", "period", "--vault", str(vault_dir), "--from", "2024-01-01",
-                 "--to", "2024-12-31", "--lang", "es", "--format", "pdf", "--out", str(out))  # fmt: skip
+    result = run("report", "period", "--vault", str(vault_dir), "--from", "2024-01-01", "--to",
+                 "2024-12-31", "--lang", "es", "--format", "pdf", "--out", str(out))  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "[1/10] total" in result.stderr and "[10/10] charts" in result.stderr
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
