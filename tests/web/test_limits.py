@@ -444,7 +444,9 @@ def test_stalled_body_answered_408(registry: Registry) -> None:
             started = time.monotonic()
             status, headers, body = read_response(sock)
         assert status == 408
-        assert 0.3 < time.monotonic() - started < 5
+        # Not before the body timeout; the upper bound only tells a late answer from none
+        # (a loaded two-core machine has answered after 7 s).
+        assert 0.3 < time.monotonic() - started < 30
         assert headers["content-type"].startswith("text/plain")
         assert headers["connection"] == "close"
         assert headers["content-security-policy"] == SECURITY_HEADERS["Content-Security-Policy"]
