@@ -52,7 +52,7 @@ import logging
 import os
 import re
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -400,4 +400,17 @@ def run(
                 shutdown_graceful_timeout=graceful_s, delete_jobs="never",
             )  # fmt: skip
 
-    asyncio.run(main())
+    _run_coroutine(main)
+
+
+def _run_coroutine(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """``asyncio.run(main())``, or in a thread of its own when this thread already runs an
+    event loop (a caller embedding the CLI, such as Playwright's synchronous API in the same
+    process): asyncio refuses to nest loops. Signals then stay with the caller."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(main())
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="amparo-worker") as pool:
+        pool.submit(asyncio.run, main()).result()
