@@ -88,7 +88,8 @@ def test_same_seed_gives_the_same_records() -> None:
 
 
 def test_generation_is_fast(demo: Generated) -> None:
-    assert demo.seconds < 3  # about 0.3 s; the bound only catches accidental quadratic work
+    # About 0.3 s alone, 4.6 s seen on a loaded machine; the bound only catches quadratic work.
+    assert demo.seconds < 30
 
 
 def test_every_record_is_valid_and_nothing_is_in_the_future(demo: Generated) -> None:
