@@ -13,9 +13,10 @@ on 20 cases) and staff pages (list, filters, keywords, a record; a signed-in ses
 warm-up run comes first (``--warmup`` minutes), then the measured run (``--minutes``).
 
 Reported per backend: requests and failures, 5xx answers (must be 0), p50/p95/p99 per request
-type against its budget (API 100 ms, issue 4; pages 300 ms, issue 5), and the resident memory
-of the server (the master and its worker processes, summed) sampled every few seconds, as
-growth from the end of the warm-up to the end (must stay under 10 %). Bounded: the run
+type against its budget (API 100 ms, issue 4; pages 300 ms, issue 5), and the memory of the
+server (the master and its worker processes, summed; PSS, with RSS and anonymous memory
+beside it: :class:`MemorySampler` says why) sampled every few seconds, as growth from the end
+of the warm-up to the end (must stay under 10 %). Bounded: the run
 stops after ``--minutes``, and each user creates at most ``--max-creates`` incidents (then it
 only amends); the incidents it creates stay in the cached vault (titled "Soak test incident").
 """
@@ -35,7 +36,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -58,6 +59,14 @@ WRITE_CASES = 20  # cases the documenter may write: a team documenting a few cas
 BUDGETS_MS = {"api": 100.0, "page": 300.0}  # p95 at 20 users: issue 4 (API), issue 5 (pages)
 SAMPLE_S = 5.0  # memory sampling interval
 GROWTH_LIMIT = 0.10
+
+
+class Memory(NamedTuple):
+    pss: float
+    rss: float
+    anon: float
+
+
 WRITER = "soak-documenter"
 
 
@@ -95,38 +104,57 @@ def soak_params(vault: Path, params: dict[str, Any], out: Path) -> Path:
 
 
 class MemorySampler(threading.Thread):
-    """Resident memory of the server and its children (MiB), every ``SAMPLE_S`` seconds."""
+    """Memory of the server and its children (MiB), every ``SAMPLE_S`` seconds.
+
+    Three measures per sample, each summed over the master and its workers:
+
+    - **PSS** (proportional set size, from ``/proc/PID/smaps_rollup``): each resident page
+      counted once in all, a page shared by n mappings as 1/n in each. This is the growth
+      criterion, because of the next point;
+    - **RSS**: every mapping's resident pages. Each SQLite reader connection maps the database
+      file on its own (``mmap_size``), so a file page read through 20 connections of 2
+      processes counts 40 times: RSS then grows with the number of connections that have
+      touched a page, not with memory in use, and one page of the OS cache counts many times;
+    - **anonymous** resident memory (``RssAnon``): the heap, where a leak would show (it also
+      holds SQLite's per-connection page caches, bounded by ``cache_size``).
+    """
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
         import psutil
 
         self.process = psutil.Process(pid)
-        self.samples: list[tuple[float, float, str]] = []  # (time, MiB, phase)
+        self.samples: list[tuple[float, Memory, str]] = []  # (time, MiB, phase)
         self.phase = "start"
         self.halt = threading.Event()
         self.started_at = time.monotonic()
 
-    def rss_mib(self) -> float:
+    def memory(self) -> Memory:
         import psutil
 
-        total = 0
+        rss = pss = anon = 0
         for proc in [self.process, *self.process.children(recursive=True)]:
             try:
-                total += proc.memory_info().rss
-            except psutil.NoSuchProcess:
+                full = proc.memory_full_info()
+                with open(f"/proc/{proc.pid}/status", encoding="ascii") as handle:
+                    status = handle.read()
+            except (psutil.NoSuchProcess, FileNotFoundError, ProcessLookupError):
                 continue
-        return total / 1024 / 1024
+            rss, pss = rss + full.rss, pss + full.pss
+            found = re.search(r"^RssAnon:\s+(\d+) kB", status, re.MULTILINE)
+            anon += int(found.group(1)) * 1024 if found else 0
+        mib = 1024 * 1024
+        return Memory(pss / mib, rss / mib, anon / mib)
 
     def run(self) -> None:
         while not self.halt.is_set():
-            self.samples.append((time.monotonic() - self.started_at, self.rss_mib(), self.phase))
+            self.samples.append((time.monotonic() - self.started_at, self.memory(), self.phase))
             self.halt.wait(SAMPLE_S)
 
     def stop(self) -> None:
         self.halt.set()
         self.join()
-        self.samples.append((time.monotonic() - self.started_at, self.rss_mib(), "end"))
+        self.samples.append((time.monotonic() - self.started_at, self.memory(), "end"))
 
 
 def run_locust(port: int, params_file: Path, users: int, seconds: int, think: float,
@@ -170,8 +198,9 @@ def run_locust(port: int, params_file: Path, users: int, seconds: int, think: fl
     return {"rows": rows, "errors": errors}
 
 
-def _median_rss(samples: list[tuple[float, float, str]], phase: str, count: int = 3) -> float:
-    values = [mib for _, mib, p in samples if p == phase][-count:]
+def _median(samples: list[tuple[float, Memory, str]], phase: str, measure: str,
+            count: int = 3) -> float:  # fmt: skip
+    values = [getattr(m, measure) for _, m, p in samples if p == phase][-count:]
     return statistics.median(values) if values else float("nan")
 
 
@@ -201,18 +230,27 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         sampler.stop()
         stop_server(server)
     server_log = (outdir / "server.log").read_text(encoding="utf-8", errors="replace")
-    warm = _median_rss(sampler.samples, "warm-up" if args.warmup > 0 else "start")
-    end = _median_rss(sampler.samples, "soak")
-    peak = max(mib for _, mib, _ in sampler.samples)
+    before = "warm-up" if args.warmup > 0 else "start"
+    memory = {
+        measure: {
+            "warm": (warm := _median(sampler.samples, before, measure)),
+            "end": (end := _median(sampler.samples, "soak", measure)),
+            "peak": max(getattr(m, measure) for _, m, _ in sampler.samples),
+            "growth": (end - warm) / warm if warm == warm and warm > 0 else float("nan"),
+        }
+        for measure in Memory._fields
+    }
     fivexx = sum(n for key, n in result["errors"].items() if key.rsplit(": ", 1)[1][:1] == "5")
     agg = result["rows"]["Aggregated"]
     log(
         f"[{backend}] {agg['requests']:,} requests, {agg['failures']} failures ({fivexx} 5xx), "
-        f"p95 {agg['p95']:.0f} ms; memory {warm:.0f} -> {end:.0f} MiB (peak {peak:.0f})"
+        f"p95 {agg['p95']:.0f} ms; memory (PSS) {memory['pss']['warm']:.0f} -> "
+        f"{memory['pss']['end']:.0f} MiB (peak {memory['pss']['peak']:.0f})"
     )
     with (outdir / "memory.csv").open("w", encoding="utf-8") as handle:
-        handle.write("seconds,rss_mib,phase\n")
-        handle.writelines(f"{t:.0f},{m:.1f},{p}\n" for t, m, p in sampler.samples)
+        handle.write("seconds,pss_mib,rss_mib,anon_mib,phase\n")
+        handle.writelines(f"{t:.0f},{m.pss:.1f},{m.rss:.1f},{m.anon:.1f},{p}\n"
+                          for t, m, p in sampler.samples)  # fmt: skip
     return {
         "backend": backend,
         "rows": result["rows"],
@@ -220,10 +258,8 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         "fivexx": fivexx,
         "tracebacks": server_log.count("Traceback"),
         "wall": wall,
-        "rss_warm": warm,
-        "rss_end": end,
-        "rss_peak": peak,
-        "growth": (end - warm) / warm if warm == warm and warm > 0 else float("nan"),
+        "memory": memory,
+        "growth": memory["pss"]["growth"],
         "load_before": load_before,
         "load_after": load_average(),
         "outdir": str(outdir),
@@ -251,11 +287,12 @@ def render(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
         f"`If-Match`: a documenter's write token on {WRITE_CASES} cases) and staff pages "
         "(list, filters, keywords, a record: a signed-in session), weights 11 : 2 : 6. A "
         f"{args.warmup:g}-minute warm-up run comes first, then the measured run of "
-        f"{args.minutes:g} minutes; the server's resident memory (master and workers summed) "
-        f"is sampled every {SAMPLE_S:g} s through both. Budgets: p95 ≤ "
+        f"{args.minutes:g} minutes; the server's memory (master and workers summed: PSS, RSS "
+        f"and anonymous) is sampled every {SAMPLE_S:g} s through both. Budgets: p95 ≤ "
         f"{BUDGETS_MS['api']:.0f} ms for the API (issue 4), ≤ {BUDGETS_MS['page']:.0f} ms for "
-        "pages (issue 5); 0 answers 5xx; memory growth < 10 % from the end of the warm-up to "
-        "the end. Bounded: each user creates at most "
+        "pages (issue 5); 0 answers 5xx; memory (PSS) growth < 10 % from the end of the "
+        "warm-up to the end (RSS counts a page of the database file once for every SQLite "
+        "connection that mapped it; `bench/soak.py` says more). Bounded: each user creates at most "
         f"{args.max_creates} incidents, then only amends.",
         "",
         f"### Results ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
@@ -282,17 +319,24 @@ def render(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
     lines += [
         "",
         "| backend | measured (s) | 5xx | other failures | tracebacks in the server log | "
-        "memory end of warm-up → end (MiB) | growth | peak (MiB) | load average before / after"
-        " (1 / 5 / 15 min) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "PSS end of warm-up → end (MiB) | PSS growth | PSS peak | RSS (growth) | anonymous "
+        "(growth) | load average before / after (1 / 5 / 15 min) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         others = sum(r["errors"].values()) - r["fivexx"]
         detail = ", ".join(f"{k} × {n}" for k, n in sorted(r["errors"].items()))
+        mem = r["memory"]
+
+        def span(measure: str, mem: dict[str, dict[str, float]] = mem) -> str:
+            m = mem[measure]
+            return f"{m['warm']:.0f} → {m['end']:.0f} ({100 * m['growth']:+.1f} %)"
+
         lines.append(
             f"| {r['backend']} | {r['wall']:.0f} | {r['fivexx']} | {others}"
-            f"{f' ({detail})' if detail else ''} | {r['tracebacks']} | {r['rss_warm']:.0f} → "
-            f"{r['rss_end']:.0f} | {100 * r['growth']:+.1f} % | {r['rss_peak']:.0f} | "
+            f"{f' ({detail})' if detail else ''} | {r['tracebacks']} | {mem['pss']['warm']:.0f}"
+            f" → {mem['pss']['end']:.0f} | {100 * r['growth']:+.1f} % | "
+            f"{mem['pss']['peak']:.0f} | {span('rss')} | {span('anon')} | "
             f"{r['load_before']} → {r['load_after']} |"
         )
     return "\n".join(lines) + "\n"
