@@ -315,7 +315,13 @@ act_facts = sa.Table(
     sa.Column("sectors", sa.String(400), nullable=True),  # ",code,code,"
     sa.Column("perpetrator_types", sa.String(400), nullable=False),  # ",code,code,"
     sa.Column("confidential", sa.Boolean, nullable=False),
-    sa.Index(None, "victim_defender_id", "act_day"),
+    # Covers escalation patterns (amparo.analytics.aggregates.escalations): a defender's acts
+    # in date order with what the patterns and the need-to-know scope test, read without
+    # touching the table (migration 0011).
+    sa.Index(
+        "ix_act_facts_escalation",
+        "victim_defender_id", "act_day", "modality", "act_type", "case_id", "confidential",
+    ),  # fmt: skip
 )
 
 # One row per indexed record: its blind-index tokens as space-separated hex. The lookup
