@@ -221,6 +221,10 @@ def _fill_postgresql(dsn: str, rows: dict[str, list[Row]]) -> None:
                 with cur.copy(f"COPY {table} ({','.join(COLUMNS[table])}) FROM STDIN") as copy:
                     while chunk := buf.read(1 << 20):
                         copy.write(chunk)
+            # Without statistics on the tables just loaded, the planner may run the backfill's
+            # per-act subquery over involvements as a scan each time: quadratic (it had not
+            # finished after 15 minutes at a million acts).
+            cur.execute("ANALYZE")
             cur.execute(facts_ddl.BACKFILL("postgresql"))
             for statement in facts_ddl.create_statements("postgresql"):
                 cur.execute(statement)
