@@ -82,7 +82,8 @@ STEPS = (
          ("bench.triage_bench", "campaigns", "--sizes", "10000,100000,1000000"),
          ("bench.triage_bench", "campaigns", "--sizes", "10000")),
     Step("analytics", "analytics at 1,000,000 acts",
-         ("bench.analytics_bench",), ("bench.analytics_bench", "--quick"),
+         ("bench.analytics_bench", "--acts", "1000000", "--backend", "both"),
+         ("bench.analytics_bench", "--acts", "20000", "--backend", "both"),
          module="analytics_bench"),
 )  # fmt: skip
 MILLION = (

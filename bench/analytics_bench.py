@@ -9,7 +9,8 @@ would need encryption, which the registry's import does at ~2,000 incidents/s; t
 read only plaintext columns, so the placeholder ciphertext is never opened). Then it times
 each aggregate as the operator (every case) and as a coordinator granted 2,000 cases: best
 and median of RUNS runs, warm. Target (issue 8): each aggregate <= 1 s on SQLite and on
-PostgreSQL. ``--write`` replaces the "Analytics" section of the file.
+PostgreSQL. ``--write`` replaces the "Analytics" section of the file (notes from a ``####``
+heading on are kept).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from amparo.services.incidents import IncidentFilter
 from amparo.vault import init_vault
 from bench.analytics_fill import fill
 from bench.registry_bench import machine_info
+from bench.report import write_section
 
 PASSPHRASE = "benchmark passphrase"
 CHEAP = KdfParams(time_cost=1, memory_kib=8, parallelism=1)
@@ -144,17 +146,6 @@ def render(results: list[dict[str, Any]], n_acts: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, text: str) -> None:
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
-    start = old.find(SECTION + "\n")
-    if start < 0:
-        path.write_text(old.rstrip("\n") + "\n\n" + text, encoding="utf-8")
-        return
-    end = old.find("\n## ", start + len(SECTION))
-    rest = old[end + 1 :] if end >= 0 else ""
-    path.write_text(old[:start] + text + ("\n" + rest if rest else ""), encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--acts", type=int, default=1_000_000)
@@ -169,7 +160,7 @@ def main() -> None:
     text = render(results, args.acts)
     print(text)
     if args.write:
-        write_section(args.write, text)
+        write_section(args.write, SECTION, text)
 
 
 if __name__ == "__main__":
