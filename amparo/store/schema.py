@@ -320,8 +320,13 @@ act_facts = sa.Table(
     # touching the table (migration 0011).
     sa.Index(
         "ix_act_facts_escalation",
-        "victim_defender_id", "act_day", "modality", "act_type", "case_id", "confidential",
-    ),  # fmt: skip
+        "victim_defender_id",
+        "act_day",
+        "modality",
+        "act_type",
+        "case_id",
+        "confidential",
+    ),
 )
 
 # One row per indexed record: its blind-index tokens as space-separated hex. The lookup
