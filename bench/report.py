@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+#: Exit status of a benchmark that ran to the end and wrote its results, but missed a target
+#: it checks (the soak's memory growth or 5xx answers): a result, not a crash (bench.all).
+CRITERIA_NOT_MET = 3
+
 
 def _bounds(text: str, heading: str) -> tuple[int, int] | None:
     start = text.find(heading + "\n")

@@ -50,7 +50,7 @@ from bench.api_bench import (
     stop_server,
 )
 from bench.registry_bench import machine_info
-from bench.report import write_section
+from bench.report import CRITERIA_NOT_MET, write_section
 
 SECTION = "## Load and soak"
 HERE = Path(__file__).resolve().parent
@@ -369,7 +369,10 @@ def main() -> None:
         write_section(args.write, SECTION, section)
     failed = [r["backend"] for r in results if r["fivexx"] or r["growth"] >= GROWTH_LIMIT]
     if failed:
-        raise SystemExit(f"soak failed on {', '.join(failed)}: 5xx answers or memory growth")
+        # A criterion not met is a result, written above; exit 3 tells it from a crash.
+        print(f"soak criteria not met on {', '.join(failed)}: 5xx answers or memory growth",
+              file=sys.stderr)  # fmt: skip
+        raise SystemExit(CRITERIA_NOT_MET)
 
 
 if __name__ == "__main__":
