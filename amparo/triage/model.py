@@ -27,6 +27,14 @@ from amparo.triage.wordpiece import WordPiece
 __all__ = ["MODELS", "Classifier", "ModelMissing", "run_together"]
 
 MODELS = Path(__file__).parent / "models"
+# onnxruntime would merge each residual Add and LayerNormalization into one
+# SkipLayerNormalization, whose CPU kernel is much the slower (2.2 ms against 0.5 ms for the
+# pair on 32 x 33 x 384 values, onnxruntime 1.32): without the merge a post costs 15 % less.
+SLOW_FUSIONS = ["SkipLayerNormFusion"]
+# Smaller batches keep a layer's activations (16 posts x 33 tokens x 1,536 values) in the
+# core's cache: 16 costs 7 % less a post than 32. 8 saves 1 % more but lowers B's test
+# macro-F1 by 0.011 (a batch's activations are quantised together; docs/triage.md).
+BATCH = 16
 Progress = Callable[[int, int], None]
 
 
@@ -61,8 +69,9 @@ class Classifier:
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         session = onnxruntime.InferenceSession(
-            str(files["model.onnx"]), options, providers=["CPUExecutionProvider"]
-        )
+            str(files["model.onnx"]), options, providers=["CPUExecutionProvider"],
+            disabled_optimizers=SLOW_FUSIONS,
+        )  # fmt: skip
         card = json.loads(files["card.json"].read_text(encoding="utf-8"))
         return cls(
             labels=json.loads(files["labels.json"].read_text(encoding="utf-8")),
@@ -82,7 +91,7 @@ class Classifier:
         return [self.tokenizer.encode(t, self.max_length) for t in texts]
 
     def probabilities(
-        self, texts: Sequence[str], batch_size: int = 32, progress: Progress | None = None
+        self, texts: Sequence[str], batch_size: int = BATCH, progress: Progress | None = None
     ) -> np.ndarray:
         unique = list(dict.fromkeys(texts))
         (out,) = run_together([self], self.encode(unique), batch_size, progress)
@@ -91,7 +100,7 @@ class Classifier:
 
 
 def run_together(
-    classifiers: Sequence[Classifier], encoded: Sequence[Sequence[int]], batch_size: int = 32,
+    classifiers: Sequence[Classifier], encoded: Sequence[Sequence[int]], batch_size: int = BATCH,
     progress: Progress | None = None,
 ) -> list[np.ndarray]:  # fmt: skip
     """Each classifier's probabilities (a row per encoded text) for token ids made by a tokenizer
