@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,11 +50,15 @@ def char_wb_ngrams(text: str, lo: int = CHAR_RANGE[0], hi: int = CHAR_RANGE[1]) 
     return out
 
 
-def _tfidf(grams: list[str], vocabulary: dict[str, int], idf: np.ndarray) -> dict[int, float]:
-    counts = Counter(vocabulary[g] for g in grams if g in vocabulary)
-    values = {j: (1.0 + np.log(c)) * float(idf[j]) for j, c in counts.items()}
-    norm = float(np.sqrt(sum(v * v for v in values.values())))
-    return {j: v / norm for j, v in values.items()} if norm else {}
+def _tfidf(grams: list[str], vocabulary: dict[str, int], idf: np.ndarray,
+           offset: int = 0) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Columns (plus ``offset``) and unit-length sublinear TF-IDF values of one part."""
+    known = [j for j in map(vocabulary.get, grams) if j is not None]
+    if not known:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    columns, counts = np.unique(np.array(known, dtype=np.int64), return_counts=True)
+    values = (1.0 + np.log(counts)) * idf[columns]
+    return columns + offset, (values / np.sqrt(values @ values)).astype(np.float32)
 
 
 @dataclass
@@ -66,6 +69,7 @@ class LinearModel:
     char_idf: np.ndarray
     heads: dict[str, tuple[list[str], np.ndarray, np.ndarray]]  # task -> labels, coef, bias
     model_id: str = ""
+    _transposed: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def load(cls, directory: Path) -> LinearModel | None:
@@ -102,21 +106,40 @@ class LinearModel:
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """The text's non-zero TF-IDF features: columns (words first, then characters) and
         values."""
-        words = _tfidf(word_ngrams(text), self.words, self.word_idf)
-        chars = _tfidf(char_wb_ngrams(text), self.chars, self.char_idf)
-        columns = [*words, *(len(self.words) + j for j in chars)]
-        return (np.array(columns, dtype=np.int64),
-                np.array([*words.values(), *chars.values()], dtype=np.float32))  # fmt: skip
+        word_columns, word_values = _tfidf(word_ngrams(text), self.words, self.word_idf)
+        char_columns, char_values = _tfidf(char_wb_ngrams(text), self.chars, self.char_idf,
+                                           len(self.words))  # fmt: skip
+        columns = np.concatenate([word_columns, char_columns])
+        return columns, np.concatenate([word_values, char_values])
 
     def probabilities(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """Per task, a row of label probabilities per text (labels: ``heads[task][0]``)."""
-        logits = {task: np.tile(bias, (len(texts), 1)) for task, (_, _, bias) in self.heads.items()}
-        for row, text in enumerate(texts):
-            columns, values = self.features(text)
-            for task, (_, coef, _) in self.heads.items():
-                logits[task][row] += coef[:, columns] @ values
+        if not texts:
+            return {task: np.zeros((0, len(labels)), dtype=np.float32)
+                    for task, (labels, _, _) in self.heads.items()}  # fmt: skip
+        rows = [self.features(text) for text in texts]
+        columns = np.concatenate([c for c, _ in rows])
+        values = np.concatenate([v for _, v in rows])
+        # One gather and one segmented sum for the whole batch: each text's logits are the sum
+        # of its features' coefficient rows times their values. Texts without a known feature
+        # keep the intercepts alone.
+        sizes = np.array([len(c) for c, _ in rows])
+        featured = np.flatnonzero(sizes)
+        starts = (np.cumsum(sizes) - sizes)[featured]
         out = {}
-        for task, z in logits.items():
+        for task, (_, _, bias) in self.heads.items():
+            z = np.tile(bias, (len(texts), 1))
+            if len(featured):
+                weighted = self._by_feature(task)[columns] * values[:, None]
+                z[featured] += np.add.reduceat(weighted, starts, axis=0)
             shifted = np.exp(z - z.max(axis=1, keepdims=True))
             out[task] = shifted / shifted.sum(axis=1, keepdims=True)
         return out
+
+    def _by_feature(self, task: str) -> np.ndarray:
+        """The task's coefficients a row per feature, so a post's features are rows read
+        whole rather than columns read across the matrix."""
+        cached = self._transposed.get(task)
+        if cached is None:
+            cached = self._transposed[task] = np.ascontiguousarray(self.heads[task][1].T)
+        return cached

@@ -41,6 +41,16 @@ def test_probabilities_and_a_round_trip(tmp_path: Path) -> None:
     assert LinearModel.load(tmp_path / "none") is None
 
 
+def test_a_batch_gives_each_text_what_it_gets_alone() -> None:
+    # Texts without a known feature between others must not shift their neighbours' sums.
+    model = _toy()
+    texts = ["", "liar", "nothing known", "nothing", "liar liar", ""]
+    together = model.probabilities(texts)["B"]
+    alone = np.vstack([model.probabilities([t])["B"] for t in texts])
+    assert np.allclose(together, alone)
+    assert model.probabilities([])["B"].shape == (0, 2)
+
+
 def test_the_same_features_as_scikit_learn() -> None:
     text = pytest.importorskip("sklearn.feature_extraction.text")
     corpus = ["Women can't drive!!", "she is a liar, a LIAR", "go  back to the kitchen",
