@@ -55,6 +55,8 @@ SCRIPTS = {
 
 
 def _script(text: str) -> str | None:
+    if text.isascii():
+        return None  # Latin letters only, or none
     counts: dict[str, int] = {}
     letters = 0
     for char in text:
@@ -86,9 +88,10 @@ def identify(text: str) -> tuple[str, float]:
     for token in tokens:
         for lang, table in WEIGHTS.items():
             scores[lang] += table.get(token, 0.0)
-    for char in text.lower():
-        for lang, weight in LETTERS.get(char, {}).items():
-            scores[lang] += weight
+    if not text.isascii():  # the telling letters are all accented
+        for char in text.lower():
+            for lang, weight in LETTERS.get(char, {}).items():
+                scores[lang] += weight
     for token in tokens:  # Spanish doubles no consonant but l, r, c and n
         for pair, langs in (("tt", ("fr", "en")), ("ss", ("fr", "pt", "en"))):
             if pair in token:

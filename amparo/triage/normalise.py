@@ -73,17 +73,19 @@ def normalise(text: str) -> Normalised:
     text = MENTION.sub(" [USER] ", text)
     hashtags = tuple(m.group(1).lower() for m in HASHTAG.finditer(text))
     emoji: list[str] = []
-    out: list[str] = []
-    for char in text:
-        name = _emoji_name(char)
-        if name is not None:
-            emoji.append(name)
-            out.append(f" {char} {name} ")
-        elif unicodedata.category(char) == "Cf" or "\ufe00" <= char <= "\ufe0f":
-            continue  # joiners and emoji variation selectors
-        else:
-            out.append(char)
-    text = "".join(out).lower()
+    if not text.isascii():  # ASCII has no emoji, joiners or selectors: most messages skip this
+        out: list[str] = []
+        for char in text:
+            name = None if char < "\x80" else _emoji_name(char)
+            if name is not None:
+                emoji.append(name)
+                out.append(f" {char} {name} ")
+            elif unicodedata.category(char) == "Cf" or "\ufe00" <= char <= "\ufe0f":
+                continue  # joiners and emoji variation selectors
+            else:
+                out.append(char)
+        text = "".join(out)
+    text = text.lower()
     text = SPACED.sub(lambda m: re.sub(r"[ .·*_-]", "", m.group(0)), text)
     text = LEET_WORD.sub(_unleet, text)
     text = REPEATED_MARKS.sub(r"\1\1", text)
