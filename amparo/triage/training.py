@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from amparo.triage.edos import SHA256, Edos, Post, macro_f1
+from amparo.triage.graph import drop_nan_guards
 
 __all__ = ["BASE_MODEL", "TrainSettings", "TrainingUnavailable", "base_model_dir", "train",
            "train_linear"]  # fmt: skip
@@ -174,6 +175,10 @@ def _export(
             dynamic_axes={name: {0: "batch", 1: "tokens"}
                           for name in ("input_ids", "attention_mask", "token_type_ids")},
         )  # fmt: skip
+        onnx = _require("onnx")
+        exported = onnx.load(str(full))
+        drop_nan_guards(exported)  # needless work on our inputs: amparo.triage.graph
+        onnx.save(exported, str(full))
         target = out_dir / "model.onnx"
         quantization.quantize_dynamic(str(full), str(target), per_channel=True,
                                       weight_type=quantization.QuantType.QInt8)  # fmt: skip
@@ -289,3 +294,4 @@ def train_linear(edos: Edos, models: Path, log: Log = print) -> dict[str, Any]:
     (models / "combine.json").write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
     log(f"linear: {chosen.model_id}, C={strength}; dev macro-F1 B {f1_b}, C {f1_c}")
     return spec
+
