@@ -28,6 +28,7 @@ WORD = re.compile(r"(?u)\b\w\w+\b")
 SPACES = re.compile(r"\s\s+")
 WORD_RANGE = (1, 2)
 CHAR_RANGE = (2, 5)
+WORD_CACHE = 100_000  # words whose character n-grams LinearModel remembers (some 30 MiB)
 
 
 def word_ngrams(text: str, lo: int = WORD_RANGE[0], hi: int = WORD_RANGE[1]) -> list[str]:
@@ -50,15 +51,20 @@ def char_wb_ngrams(text: str, lo: int = CHAR_RANGE[0], hi: int = CHAR_RANGE[1]) 
     return out
 
 
-def _tfidf(grams: list[str], vocabulary: dict[str, int], idf: np.ndarray,
-           offset: int = 0) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """Columns (plus ``offset``) and unit-length sublinear TF-IDF values of one part."""
-    known = [j for j in map(vocabulary.get, grams) if j is not None]
-    if not known:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    columns, counts = np.unique(np.array(known, dtype=np.int64), return_counts=True)
+def _tfidf(
+    known: list[list[int]], idf: np.ndarray, offset: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One part's features for a batch, from each text's known n-grams (their columns, with
+    repeats): (rows, columns plus ``offset``, values), sorted by row then column; each row's
+    values sublinear TF-IDF scaled to unit length."""
+    owners = np.repeat(np.arange(len(known), dtype=np.int64), [len(k) for k in known])
+    ids = np.fromiter((j for k in known for j in k), dtype=np.int64, count=len(owners))
+    width = len(idf)
+    keys, counts = np.unique(owners * width + ids, return_counts=True)
+    rows, columns = keys // width, keys % width
     values = (1.0 + np.log(counts)) * idf[columns]
-    return columns + offset, (values / np.sqrt(values @ values)).astype(np.float32)
+    norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(known)))
+    return rows, columns + offset, (values / norms[rows]).astype(np.float32)
 
 
 @dataclass
@@ -70,6 +76,7 @@ class LinearModel:
     heads: dict[str, tuple[list[str], np.ndarray, np.ndarray]]  # task -> labels, coef, bias
     model_id: str = ""
     _transposed: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+    _word_chars: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def load(cls, directory: Path) -> LinearModel | None:
@@ -106,26 +113,35 @@ class LinearModel:
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """The text's non-zero TF-IDF features: columns (words first, then characters) and
         values."""
-        word_columns, word_values = _tfidf(word_ngrams(text), self.words, self.word_idf)
-        char_columns, char_values = _tfidf(char_wb_ngrams(text), self.chars, self.char_idf,
-                                           len(self.words))  # fmt: skip
-        columns = np.concatenate([word_columns, char_columns])
-        return columns, np.concatenate([word_values, char_values])
+        _, columns, values = self._batch_features([text])
+        return columns, values
+
+    def _batch_features(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, columns, values) of a batch's non-zero features, sorted by row; computed for
+        the whole batch at once, since numpy's cost per call outweighs its cost per value."""
+        words = self.words
+        word_rows, word_columns, word_values = _tfidf(
+            [[j for j in map(words.get, word_ngrams(t)) if j is not None] for t in texts],
+            self.word_idf,
+        )
+        char_rows, char_columns, char_values = _tfidf(
+            [self._char_columns(t) for t in texts], self.char_idf, len(self.words)
+        )
+        rows = np.concatenate([word_rows, char_rows])
+        order = np.argsort(rows, kind="stable")  # by row; words before characters within one
+        columns = np.concatenate([word_columns, char_columns])[order]
+        return rows[order], columns, np.concatenate([word_values, char_values])[order]
 
     def probabilities(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """Per task, a row of label probabilities per text (labels: ``heads[task][0]``)."""
         if not texts:
             return {task: np.zeros((0, len(labels)), dtype=np.float32)
                     for task, (labels, _, _) in self.heads.items()}  # fmt: skip
-        rows = [self.features(text) for text in texts]
-        columns = np.concatenate([c for c, _ in rows])
-        values = np.concatenate([v for _, v in rows])
+        rows, columns, values = self._batch_features(texts)
         # One gather and one segmented sum for the whole batch: each text's logits are the sum
         # of its features' coefficient rows times their values. Texts without a known feature
         # keep the intercepts alone.
-        sizes = np.array([len(c) for c, _ in rows])
-        featured = np.flatnonzero(sizes)
-        starts = (np.cumsum(sizes) - sizes)[featured]
+        featured, starts = np.unique(rows, return_index=True)
         out = {}
         for task, (_, _, bias) in self.heads.items():
             z = np.tile(bias, (len(texts), 1))
@@ -134,6 +150,22 @@ class LinearModel:
                 z[featured] += np.add.reduceat(weighted, starts, axis=0)
             shifted = np.exp(z - z.max(axis=1, keepdims=True))
             out[task] = shifted / shifted.sum(axis=1, keepdims=True)
+        return out
+
+    def _char_columns(self, text: str) -> list[int]:
+        """The known character n-grams of a text (:func:`char_wb_ngrams`), as columns. They
+        depend on each word alone and words repeat, so each word's are remembered: a post's
+        few hundred n-gram lookups become a few dozen word lookups."""
+        cache, chars = self._word_chars, self.chars
+        if len(cache) > WORD_CACHE:
+            cache.clear()
+        out: list[int] = []
+        for word in text.lower().split():
+            columns = cache.get(word)
+            if columns is None:
+                columns = [j for j in map(chars.get, char_wb_ngrams(word)) if j is not None]
+                cache[word] = columns
+            out += columns
         return out
 
     def _by_feature(self, task: str) -> np.ndarray:
