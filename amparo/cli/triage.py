@@ -215,9 +215,11 @@ def campaigns_command(
 @triage.command("train")
 @click.option("--data", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               default=DEFAULT_EDOS, show_default=True, help="EDOS labelled CSV.")  # fmt: skip
-@click.option("--task", type=click.Choice(["A", "B", "C", "combine", "all"]), default="all",
-              show_default=True, help="combine: the linear model and the B/C combination, "
-              "chosen on dev (needs scikit-learn and the B and C models).")  # fmt: skip
+@click.option("--task", type=click.Choice(["A", "B", "C", "combine", "screen", "all"]),
+              default="all", show_default=True,
+              help="combine: the linear model and the B/C combination, chosen on dev (needs "
+              "scikit-learn and the B and C models); screen: the linear first reading before "
+              "A, its threshold chosen on dev (needs scikit-learn and the A model).")  # fmt: skip
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -235,7 +237,13 @@ def train_command(
     combination on dev. Needs PyTorch and scikit-learn: see docs/triage.md."""
     from amparo.triage.edos import Edos, EdosError
     from amparo.triage.model import MODELS
-    from amparo.triage.training import TrainingUnavailable, TrainSettings, train, train_linear
+    from amparo.triage.training import (
+        TrainingUnavailable,
+        TrainSettings,
+        train,
+        train_linear,
+        train_screen,
+    )
 
     try:
         edos = Edos.load(data)
@@ -244,7 +252,7 @@ def train_command(
         raise SystemExit(3) from None
     target = out or MODELS
     log = functools.partial(click.echo, err=True)
-    for name in ("A", "B", "C") if task == "all" else () if task == "combine" else (task,):
+    for name in ("A", "B", "C") if task == "all" else (task,) if task in ("A", "B", "C") else ():
         settings = TrainSettings(
             epochs=epochs or {"A": 3, "B": 5, "C": 10}[name],
             weight_power=weight_power
@@ -266,6 +274,15 @@ def train_command(
             raise SystemExit(1) from None
         click.echo(f"linear and combination: {spec['linear']['model_id']}, dev macro-F1 "
                    f"B {spec['dev_macro_f1']['B']}, C {spec['dev_macro_f1']['C']}")  # fmt: skip
+    if task in ("screen", "all"):
+        try:
+            card = train_screen(edos, target, log=log)
+        except TrainingUnavailable as exc:
+            click.echo(f"error: {exc}", err=True)
+            raise SystemExit(1) from None
+        click.echo(f"screen: {card['model_id']}, threshold {card['threshold']}, spares "
+                   f"{card['dev']['spared']:.1%} of dev posts, dev macro-F1 of A "
+                   f"{card['dev']['macro_f1_with_screen']}")  # fmt: skip
 
 
 @triage.command("evaluate")
@@ -278,6 +295,8 @@ def train_command(
 def evaluate_command(data: Path, models: Path | None, as_json: bool) -> None:
     """Macro-F1 of the models on the EDOS test split, tasks A, B and C, beside the published
     anchors."""
+    import numpy as np
+
     from amparo.triage.analyse import Triage
     from amparo.triage.edos import Edos, EdosError, macro_f1
     from amparo.triage.model import MODELS, ModelMissing
@@ -295,7 +314,10 @@ def evaluate_command(data: Path, models: Path | None, as_json: bool) -> None:
     classifiers = {"A": engine.sexist, "B": engine.category, "C": engine.vector}
     sexist = [p for p in test if p.sexist]
     report = functools.partial(_progress("evaluate task A"), "test")
-    pa = engine.sexist.probabilities([p.text for p in test], progress=report)
+    texts = [p.text for p in test]
+    pa = engine.sexist_probabilities(engine.first_reading(texts), len(texts), progress=report)
+    pa = np.stack([pa if label == "sexist" else 1 - pa for label in engine.sexist.labels],
+                  axis=1)  # fmt: skip
     pb, pc = engine.kinds([p.text for p in sexist], engine.encode([p.text for p in sexist]))
     scores: dict[str, Any] = {}
     for task, probs in (("A", pa), ("B", pb), ("C", pc)):

