@@ -88,6 +88,25 @@ def test_campaigns(tmp_path: Path) -> None:
     assert code == 0 and "(1 rows)" in out
 
 
+@pytest.mark.skipif(not (MODELS / "screen" / "screen.json").exists(),
+                    reason="needs the shipped models")  # fmt: skip
+def test_no_screen_lets_task_a_read_every_message(tmp_path: Path) -> None:
+    batch = tmp_path / "batch.csv"
+    batch.write_text(BATCH, encoding="utf-8")
+    code, screened, err = triage("run", str(batch), "--format", "jsonl")
+    assert code == 0, err
+    code, thorough, err = triage("run", str(batch), "--format", "jsonl", "--no-screen")
+    assert code == 0, err
+    by_id = {r["id"]: r for r in map(json.loads, screened.splitlines())}
+    every = {r["id"]: r for r in map(json.loads, thorough.splitlines())}
+    assert (
+        "+edos-a-tfidf-" in by_id["3"]["model"] and "tfidf" not in every["3"]["model"].split("+")[1]
+    )
+    # "Lovely day for a walk" is one the screen is sure of: its score is the screen's, not A's.
+    assert by_id["3"]["reasons"] != every["3"]["reasons"]
+    assert by_id["3"]["categories"] == every["3"]["categories"] == ["none"]
+
+
 @pytest.mark.skipif(not (MODELS / "a" / "model.onnx").exists() or not EDOS.exists(),
                     reason="needs the shipped models and ../shared/data/edos")  # fmt: skip
 def test_evaluate_reports_the_test_split_as_json() -> None:
