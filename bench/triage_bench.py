@@ -209,12 +209,14 @@ def campaigns_one(size: int) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def throughput(messages: int) -> dict[str, Any]:
+def throughput(messages: int, screen: bool = True) -> dict[str, Any]:
     from amparo.triage.analyse import Triage
 
     rows = [r for r in _edos() if r["split"] == "test"]
     texts = [rows[i % len(rows)]["text"] for i in range(messages)]
     engine = Triage.load()
+    if not screen:
+        engine.screen = None  # as `amparo triage run --no-screen`
     engine.analyse(["w"] * 50, texts[:50])  # warm up
     load = os.getloadavg()[0]
     started, cpu = time.perf_counter(), time.process_time()
@@ -258,6 +260,11 @@ def main() -> None:
     t = sub.add_parser("throughput", help="triage run's messages per second")
     t.add_argument("--messages", type=int, default=4000)
     t.add_argument("--write", type=Path)
+    t.add_argument(
+        "--no-screen",
+        action="store_true",
+        help="let task A's transformer read every post (triage run --no-screen)",
+    )
     args = parser.parse_args()
     if args.what == "campaigns" and args.one:
         print(json.dumps(campaigns_one(args.one)))
@@ -289,10 +296,11 @@ def main() -> None:
         ]  # fmt: skip
         name = "Campaign detection"
     else:
-        r = throughput(args.messages)
+        r = throughput(args.messages, screen=not args.no_screen)
         lines = [
             "### Throughput of triage run", "",
-            f"`python -m bench.triage_bench throughput --messages {args.messages}`, {today}. "
+            f"`python -m bench.triage_bench throughput --messages {args.messages}"
+            f"{' --no-screen' if args.no_screen else ''}`, {today}. "
             f"{machine_info()}.", "",
             "| messages | unique texts | model | messages/s | CPU ms per message "
             "| load average at start | peak memory (MiB) |",
