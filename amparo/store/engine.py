@@ -3,7 +3,8 @@
 SQLite follows Datasette's discipline: one writer connection serialised by a lock, read-only
 reader connections, WAL with ``synchronous=FULL`` (an acknowledged write survives power loss),
 ``secure_delete`` (deleted pages are zeroed, so shredded ciphertext does not linger) and
-temporary tables kept in memory (no stray temp files).
+no temporary file on a disk: SQLite's temporary files (sorts, GROUP BY) go to a RAM file
+system when there is one (:func:`ram_temp_directory`), else stay in SQLite's own memory.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from sqlalchemy.pool import QueuePool
 from amparo.errors import StorageError
 from amparo.store.group_commit import GroupCommit
 
-__all__ = ["Store"]
+__all__ = ["Store", "ram_temp_directory"]
 
 SHREDDED_TABLES = (
     "cases", "defenders", "close_people", "consents", "incidents", "acts", "perpetrators",
@@ -38,7 +39,6 @@ SQLITE_PRAGMAS = (
     "PRAGMA foreign_keys=ON",
     "PRAGMA synchronous=FULL",
     "PRAGMA secure_delete=ON",
-    "PRAGMA temp_store=MEMORY",
     f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
     # Reads go through the memory map (the OS page cache, shared by every connection and
     # process, no copies); SQLite's own cache, private to each connection, then holds little
@@ -58,12 +58,89 @@ READER_OVERFLOW = 20
 WRITER_CACHE = "PRAGMA cache_size=-262144"  # 256 MiB
 
 
+RAM_FILE_SYSTEMS = frozenset({"tmpfs", "ramfs"})
+TEMP_DIRECTORY_VARIABLE = "AMPARO_SQLITE_TMPDIR"  # a RAM directory other than /dev/shm
+
+
+def ram_temp_directory(mounts: str | None = None) -> str | None:
+    """A writable directory on a RAM file system for SQLite's temporary files, or None.
+
+    ``$AMPARO_SQLITE_TMPDIR`` if set, else ``/dev/shm``; either only if the mount it lies on
+    is a tmpfs or ramfs (``mounts``: the text of /proc/mounts, read when not given). Why not
+    just keep temporaries in SQLite's memory (``temp_store=MEMORY``), as before: its
+    in-memory temporary B-trees sort a GROUP BY at half the speed of the same sort in a
+    temporary file (0.98 s against 0.54 s, counting a million acts by act type), and a file
+    on a RAM file system is memory too, so nothing reaches a disk either way.
+    """
+    # /dev/shm is shared with every local user: the files go in a private folder inside it.
+    candidate = os.environ.get(TEMP_DIRECTORY_VARIABLE) or "/dev/shm"  # noqa: S108
+    if mounts is None:
+        try:
+            mounts = Path("/proc/mounts").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+    real = os.path.realpath(candidate)
+    best, kind = "", ""
+    for line in mounts.splitlines():
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        point = fields[1].replace("\\040", " ")
+        inside = real == point or real.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, kind = point, fields[2]
+    if kind not in RAM_FILE_SYSTEMS or not os.path.isdir(real) or not os.access(real, os.W_OK):
+        return None
+    return _private_folder(real)
+
+
+def _private_folder(parent: str) -> str | None:
+    """``parent/amparo-<uid>``, made 0700 if missing; None unless it is a real folder owned
+    by this user that no one else may enter (SQLite's temporary files are readable by others
+    for the moment between their creation and their unlinking)."""
+    import stat
+
+    folder = os.path.join(parent, f"amparo-{os.getuid()}")
+    try:
+        os.mkdir(folder, 0o700)
+    except FileExistsError:
+        pass
+    except OSError:
+        return None
+    try:
+        info = os.lstat(folder)
+    except OSError:
+        return None
+    private = stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
+    return folder if private and not info.st_mode & 0o077 else None
+
+
+_temp_pragmas_lock = threading.Lock()
+_temp_pragmas_cached: tuple[str, ...] | None = None
+
+
+def _temp_pragmas() -> tuple[str, ...]:
+    """Where temporaries go, decided once a process (SQLite has one temporary directory per
+    process): files in a RAM directory, or SQLite's memory."""
+    global _temp_pragmas_cached
+    with _temp_pragmas_lock:
+        if _temp_pragmas_cached is None:
+            directory = ram_temp_directory()
+            _temp_pragmas_cached = (
+                ("PRAGMA temp_store=MEMORY",) if directory is None else
+                (f"PRAGMA temp_store_directory='{directory.replace(chr(39), chr(39) * 2)}'",
+                 "PRAGMA temp_store=FILE")
+            )  # fmt: skip
+        return _temp_pragmas_cached
+
+
 def _on_writer_connect(dbapi_conn: Any, _record: Any) -> None:
-    _apply_pragmas(dbapi_conn, ("PRAGMA journal_mode=WAL", *SQLITE_PRAGMAS, WRITER_CACHE))
+    _apply_pragmas(dbapi_conn, ("PRAGMA journal_mode=WAL", *SQLITE_PRAGMAS, *_temp_pragmas(),
+                                WRITER_CACHE))  # fmt: skip
 
 
 def _on_reader_connect(dbapi_conn: Any, _record: Any) -> None:
-    _apply_pragmas(dbapi_conn, SQLITE_PRAGMAS)
+    _apply_pragmas(dbapi_conn, (*SQLITE_PRAGMAS, *_temp_pragmas()))
 
 
 def _apply_pragmas(dbapi_conn: Any, pragmas: tuple[str, ...]) -> None:

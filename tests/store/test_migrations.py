@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy.engine import Connection
 
 from amparo.registry import Registry
 from amparo.store import schema
@@ -122,6 +124,36 @@ def _pragma(conn: sa.Connection, name: str) -> object:
     return conn.exec_driver_sql(f"PRAGMA {name}").scalar()
 
 
+def _assert_no_temporary_file_on_disk(conn: Connection) -> None:
+    """Temporaries in SQLite's memory (2), or in files (1) in a private folder on a RAM file
+    system."""
+    from amparo.store.engine import ram_temp_directory
+
+    directory = ram_temp_directory()
+    if directory is None:
+        assert _pragma(conn, "temp_store") == 2
+        return
+    assert _pragma(conn, "temp_store") == 1
+    assert _pragma(conn, "temp_store_directory") == directory
+    assert os.stat(directory).st_mode & 0o777 == 0o700
+
+
+def test_ram_temp_directory_needs_a_ram_file_system(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from amparo.store.engine import ram_temp_directory
+
+    monkeypatch.setenv("AMPARO_SQLITE_TMPDIR", str(tmp_path))
+    on_disk = "/dev/vda / ext4 rw 0 0\n"
+    assert ram_temp_directory(on_disk) is None
+    in_ram = f"/dev/vda / ext4 rw 0 0\ntmpfs {tmp_path} tmpfs rw 0 0\n"
+    folder = ram_temp_directory(in_ram)
+    assert folder == str(tmp_path / f"amparo-{os.getuid()}")
+    assert os.stat(folder).st_mode & 0o777 == 0o700
+    os.chmod(folder, 0o755)  # a folder others may enter is refused
+    assert ram_temp_directory(in_ram) is None
+
+
 @SQLITE_ONLY
 def test_sqlite_writer_pragmas(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'pragmas.db'}")
@@ -132,12 +164,12 @@ def test_sqlite_writer_pragmas(tmp_path: Path) -> None:
             assert _pragma(conn, "synchronous") == 2  # FULL
             assert _pragma(conn, "secure_delete") == 1
             assert _pragma(conn, "foreign_keys") == 1
-            assert _pragma(conn, "temp_store") == 2  # MEMORY
+            _assert_no_temporary_file_on_disk(conn)
             assert _pragma(conn, "busy_timeout") == 10_000
         with store.read() as conn:
             assert _pragma(conn, "foreign_keys") == 1
             assert _pragma(conn, "secure_delete") == 1
-            assert _pragma(conn, "temp_store") == 2
+            _assert_no_temporary_file_on_disk(conn)
             assert str(_pragma(conn, "journal_mode")).lower() == "wal"  # a property of the file
     finally:
         store.close()
