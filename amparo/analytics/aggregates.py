@@ -45,14 +45,17 @@ screen; counts carry no text) unless ``include_confidential=False``.
 **How.** Every aggregate is one ``GROUP BY`` over ``act_facts``, a narrow plaintext table of
 coded facets kept in step by database triggers (amparo/store/facts_ddl.py); nothing is
 decrypted. Crosswalks, quarters and multi-valued dimensions are folded in Python over the
-grouped rows, which are few.
+grouped rows, which are few. On SQLite a count over a large part of a large registry is cut
+into rowid ranges counted side by side on the machine's cores (:func:`_grouped`).
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
@@ -134,6 +137,8 @@ INTERVAL_BUCKETS: tuple[tuple[str, int], ...] = (
     ("0-30 days", 30), ("31-90 days", 90), ("91-365 days", 365), ("over a year", 10**9),
 )  # fmt: skip
 MANY_CASES = 200  # visible cases beyond which a scan beats the case index (as in the list)
+PARTITIONS = 4  # at most this many rowid ranges counted side by side on SQLite (_grouped)
+PARTITION_MIN_ROWS = 200_000  # below this many acts one range is quick enough
 
 
 @dataclass(frozen=True)
@@ -290,8 +295,7 @@ def aggregate(
         stmt = stmt.group_by(*unique_keys)
     counts: dict[tuple[Value, ...], int] = defaultdict(int)
     total = 0
-    with registry.store.read() as conn:
-        grouped = conn.execute(stmt).all()
+    grouped = _grouped(registry, stmt, len(unique_keys), _scans(q, cases))
     names = registry.vocab["act_types"]
     for row in grouped:
         raw = dict(zip(unique_keys, row[:-1], strict=True))
@@ -456,6 +460,53 @@ def escalations(
 
 
 # -- helpers ------------------------------------------------------------------------------
+
+
+def _scans(q: IncidentFilter, cases: list[str] | None) -> bool:
+    """Whether the count reads the whole of act_facts rather than an index (the case index for
+    a few cases or one case, the escalation index for one defender): what partitions help."""
+    few_cases = cases is not None and len(cases) <= MANY_CASES
+    return not (few_cases or q.case_id or q.defender_id)
+
+
+def _grouped(
+    registry: Registry, stmt: sa.Select[Any], width: int, scans: bool
+) -> list[tuple[Any, ...]]:
+    """The rows of a grouped count ``stmt`` (``width`` keys, then the count).
+
+    SQLite groups by sorting every row it reads, on one core: 0.6-1.7 s at a million acts
+    for the whole registry. When the count scans the table and the table is large, it is cut
+    into rowid ranges counted side by side, one reader connection and one core each (sqlite3
+    lets go of the interpreter lock while SQLite works), and the counts are added up: each
+    act is in exactly one range, and the last range is open so that acts inserted meanwhile
+    fall in it. The ranges read at nearly the same moment but not in one transaction, so a
+    write committed in between may show in one range and not another, as it would between
+    two requests. PostgreSQL hashes and parallelises by itself.
+    """
+    parts = min(PARTITIONS, os.cpu_count() or 1)
+    if registry.store.dialect != "sqlite" or not scans or parts < 2:
+        with registry.store.read() as conn:
+            return [tuple(r) for r in conn.execute(stmt)]
+    rowid: sa.ColumnElement[int] = sa.literal_column("act_facts.rowid")
+    with registry.store.read() as conn:
+        last = conn.execute(sa.select(sa.func.max(rowid)).select_from(F)).scalar()
+    if not last or last < PARTITION_MIN_ROWS:
+        with registry.store.read() as conn:
+            return [tuple(r) for r in conn.execute(stmt)]
+    step = last // parts + 1
+    pieces = [stmt.where(rowid >= i * step, *([rowid < (i + 1) * step] if i < parts - 1 else []))
+              for i in range(parts)]  # fmt: skip
+
+    def count(piece: sa.Select[Any]) -> list[Any]:
+        with registry.store.read() as conn:
+            return list(conn.execute(piece))
+
+    summed: dict[tuple[Any, ...], int] = defaultdict(int)
+    with ThreadPoolExecutor(parts) as pool:
+        for rows in pool.map(count, pieces):
+            for row in rows:
+                summed[tuple(row[:width])] += int(row[width])
+    return [(*key, n) for key, n in summed.items()]
 
 
 def _check_dimensions(by: Iterable[str]) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -148,6 +149,32 @@ def test_cross_tabulations_match_plain_sql(demo: Registry, dims: tuple[str, str]
         for other, n in expected_1d(demo, second, where, v=value).items():
             expected[(value, other)] = n
     assert table.cells() == expected
+
+
+def test_counting_in_rowid_ranges_side_by_side_changes_no_count(
+    demo: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from amparo.analytics import aggregates
+
+    queries = [(["act_type"], None), (["country", "act_type"], None),
+               (["sector", "modality"], None), (["quarter"], IncidentFilter(year=2024)),
+               (["gender_feature"], IncidentFilter(modality="online"))]  # fmt: skip
+    whole = [aggregate(demo, by, q) for by, q in queries]
+    pools: list[int] = []
+
+    class Counted(ThreadPoolExecutor):
+        def __init__(self, workers: int) -> None:
+            pools.append(workers)
+            super().__init__(workers)
+
+    monkeypatch.setattr(aggregates, "PARTITION_MIN_ROWS", 1)
+    monkeypatch.setattr(aggregates, "ThreadPoolExecutor", Counted)
+    monkeypatch.setattr("os.cpu_count", lambda: 3)
+    assert [aggregate(demo, by, q) for by, q in queries] == whole
+    if demo.store.dialect == "sqlite":
+        assert pools == [3] * len(queries)  # each count was cut in three ranges
+    else:
+        assert pools == []  # PostgreSQL parallelises by itself
 
 
 def test_filters_match_the_list_semantics(demo: Registry) -> None:
