@@ -240,9 +240,10 @@ def train_command(
 ) -> None:
     """Fine-tune, export and quantise the triage models on EDOS (train split; dev chooses the
     epoch; test is never read), then fit the linear model B and C mix in and choose the
-    combination on dev. Needs PyTorch and scikit-learn: see docs/triage.md."""
+    combination on dev, then the linear screen before A and its threshold, also on dev.
+    Needs PyTorch and scikit-learn: see docs/triage.md."""
     from amparo.triage.edos import Edos, EdosError
-    from amparo.triage.model import MODELS
+    from amparo.triage.model import MODELS, ModelMissing
     from amparo.triage.training import (
         TrainingUnavailable,
         TrainSettings,
@@ -258,6 +259,14 @@ def train_command(
         raise SystemExit(3) from None
     target = out or MODELS
     log = functools.partial(click.echo, err=True)
+
+    def unless_unavailable(step: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        try:
+            return step()
+        except (TrainingUnavailable, ModelMissing) as exc:  # no PyTorch, or no A model yet
+            click.echo(f"error: {exc}", err=True)
+            raise SystemExit(1) from None
+
     for name in ("A", "B", "C") if task == "all" else (task,) if task in ("A", "B", "C") else ():
         settings = TrainSettings(
             epochs=epochs or {"A": 3, "B": 5, "C": 10}[name],
@@ -265,27 +274,15 @@ def train_command(
             if weight_power is not None
             else (1.0 if name == "C" else 0.5),
         )
-        try:
-            card = train(edos, name, target / name.lower(), settings,
-                         log=lambda line: click.echo(line, err=True))  # fmt: skip
-        except TrainingUnavailable as exc:
-            click.echo(f"error: {exc}", err=True)
-            raise SystemExit(1) from None
+        card = unless_unavailable(functools.partial(train, edos, name, target / name.lower(),
+                                                    settings, log=log))  # fmt: skip
         click.echo(f"task {name}: {card['model_id']}, dev macro-F1 {card['dev_macro_f1']}")
     if task in ("combine", "all"):
-        try:
-            spec = train_linear(edos, target, log=log)
-        except TrainingUnavailable as exc:
-            click.echo(f"error: {exc}", err=True)
-            raise SystemExit(1) from None
+        spec = unless_unavailable(functools.partial(train_linear, edos, target, log=log))
         click.echo(f"linear and combination: {spec['linear']['model_id']}, dev macro-F1 "
                    f"B {spec['dev_macro_f1']['B']}, C {spec['dev_macro_f1']['C']}")  # fmt: skip
     if task in ("screen", "all"):
-        try:
-            card = train_screen(edos, target, log=log)
-        except TrainingUnavailable as exc:
-            click.echo(f"error: {exc}", err=True)
-            raise SystemExit(1) from None
+        card = unless_unavailable(functools.partial(train_screen, edos, target, log=log))
         click.echo(f"screen: {card['model_id']}, threshold {card['threshold']}, spares "
                    f"{card['dev']['spared']:.1%} of dev posts, dev macro-F1 of A "
                    f"{card['dev']['macro_f1_with_screen']}")  # fmt: skip

@@ -120,3 +120,9 @@ def test_evaluate_reports_the_test_split_as_json() -> None:
     assert scores["B"] == pytest.approx(0.5744, abs=0.005)
     assert scores["C"] == pytest.approx(0.3672, abs=0.005)
     assert scores["model"].startswith("edos-a-minilm-int8-c01c0ef25d30+")
+
+
+@pytest.mark.skipif(not EDOS.exists(), reason="needs ../shared/data/edos")
+def test_training_the_screen_without_an_a_model_says_so(tmp_path: Path) -> None:
+    code, _, err = triage("train", "--data", str(EDOS), "--task", "screen", "--out", str(tmp_path))
+    assert code == 1 and "no model.onnx" in err and "Traceback" not in err
