@@ -7,6 +7,7 @@ a real uvicorn server on a loopback port, since only a socket can send a body sl
 from __future__ import annotations
 
 import json
+import random
 import re
 import select
 import socket
@@ -411,15 +412,19 @@ def trickle(
 
     A byte sent just after the server answered and closed (between our wait and our send)
     makes its kernel reset the connection, and a reset can discard the answer before we read
-    it: that is TCP, not the server, so such a try is made again (at most three tries).
+    it: that is TCP, not the server, so such a try is made again (at most three tries). The
+    waits vary around ``every_s`` (0.55-1.45 times it): at exactly ``every_s`` a byte fell
+    due at the very moment the server's one-second grace ran out, try after try.
     Returns the status, headers and body, and the seconds the answering try took."""
     for attempt in range(3):
+        jitter = random.Random(attempt)
         try:
             started = time.monotonic()
             with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
                 sock.sendall(request_head(path, 10_000, media_type))
                 for _ in range(200):
-                    readable, _, _ = select.select([sock], [], [], every_s)
+                    wait = every_s * (0.55 + 0.9 * jitter.random())
+                    readable, _, _ = select.select([sock], [], [], wait)
                     if readable:
                         break
                     sock.sendall(b"a")
