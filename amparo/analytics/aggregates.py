@@ -488,14 +488,13 @@ def _grouped(
     two requests. PostgreSQL hashes and parallelises by itself.
     """
     parts = min(PARTITIONS, os.cpu_count() or 1)
-    if registry.store.dialect != "sqlite" or not scans or parts < 2:
-        with registry.store.read() as conn:
-            return [tuple(r) for r in conn.execute(stmt)]
     rowid: sa.ColumnElement[int] = sa.literal_column("act_facts.rowid")
     with registry.store.read() as conn:
-        last = conn.execute(sa.select(sa.func.max(rowid)).select_from(F)).scalar()
-    if not last or last < PARTITION_MIN_ROWS:
-        with registry.store.read() as conn:
+        if registry.store.dialect == "sqlite" and scans and parts > 1:
+            last = conn.execute(sa.select(sa.func.max(rowid)).select_from(F)).scalar() or 0
+        else:
+            last = 0
+        if last < PARTITION_MIN_ROWS:
             return [tuple(r) for r in conn.execute(stmt)]
     step = last // parts + 1
     pieces = [stmt.where(rowid >= i * step, *([rowid < (i + 1) * step] if i < parts - 1 else []))

@@ -10,6 +10,7 @@ system when there is one (:func:`ram_temp_directory`), else stay in SQLite's own
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -115,23 +116,15 @@ def _private_folder(parent: str) -> str | None:
     return folder if private and not info.st_mode & 0o077 else None
 
 
-_temp_pragmas_lock = threading.Lock()
-_temp_pragmas_cached: tuple[str, ...] | None = None
-
-
+@functools.cache
 def _temp_pragmas() -> tuple[str, ...]:
     """Where temporaries go, decided once a process (SQLite has one temporary directory per
     process): files in a RAM directory, or SQLite's memory."""
-    global _temp_pragmas_cached
-    with _temp_pragmas_lock:
-        if _temp_pragmas_cached is None:
-            directory = ram_temp_directory()
-            _temp_pragmas_cached = (
-                ("PRAGMA temp_store=MEMORY",) if directory is None else
-                (f"PRAGMA temp_store_directory='{directory.replace(chr(39), chr(39) * 2)}'",
-                 "PRAGMA temp_store=FILE")
-            )  # fmt: skip
-        return _temp_pragmas_cached
+    directory = ram_temp_directory()
+    if directory is None:
+        return ("PRAGMA temp_store=MEMORY",)
+    quoted = directory.replace("'", "''")
+    return (f"PRAGMA temp_store_directory='{quoted}'", "PRAGMA temp_store=FILE")
 
 
 def _on_writer_connect(dbapi_conn: Any, _record: Any) -> None:
