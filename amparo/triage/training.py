@@ -197,6 +197,42 @@ def _export(
     }
 
 
+def _tfidf(train_texts: list[str]) -> tuple[Any, Any, Callable[[list[str]], Any]]:
+    """The word (1-2) and character (2-5, within words) TF-IDF vectorisers that
+    amparo.triage.linear runs in numpy, fitted on ``train_texts``, and the function that
+    turns texts into their joined feature matrix."""
+    import numpy as np
+
+    from amparo.triage.linear import CHAR_RANGE, WORD_RANGE
+
+    text = _require("sklearn.feature_extraction.text", "scikit-learn")
+    sparse = _require("scipy.sparse", "scikit-learn")
+    words = text.TfidfVectorizer(ngram_range=WORD_RANGE, min_df=2, sublinear_tf=True,
+                                 dtype=np.float64)  # fmt: skip
+    chars = text.TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_RANGE, min_df=2,
+                                 sublinear_tf=True, dtype=np.float64)  # fmt: skip
+    words.fit(train_texts)
+    chars.fit(train_texts)
+
+    def matrix(texts: list[str]) -> Any:
+        return sparse.hstack([words.transform(texts), chars.transform(texts)]).tocsr()
+
+    return words, chars, matrix
+
+
+def _digest(model: Any) -> str:  # a LinearModel
+    """The first 12 hex digits of a hash of a linear model's idf, coefficients and intercepts:
+    its id."""
+    import numpy as np
+
+    digest = hashlib.sha256()
+    arrays = (model.word_idf, model.char_idf,
+              *(a for _, coef, bias in model.heads.values() for a in (coef, bias)))  # fmt: skip
+    for array in arrays:
+        digest.update(np.ascontiguousarray(array, dtype=np.float32).tobytes())
+    return digest.hexdigest()[:12]
+
+
 # The choices train_linear makes on dev: the linear model's regularisation, its share in B and
 # C, and the combination's three numbers (amparo.triage.hierarchy).
 LINEAR_C = (1.0, 3.0)
@@ -215,29 +251,18 @@ def train_linear(edos: Edos, models: Path, log: Log = print) -> dict[str, Any]:
     import numpy as np
 
     from amparo.triage.hierarchy import Combination
-    from amparo.triage.linear import CHAR_RANGE, WORD_RANGE, LinearModel
+    from amparo.triage.linear import LinearModel
     from amparo.triage.model import Classifier
 
     data = edos.for_training()
     train_posts = [p for p in data.train() if p.sexist]
     dev_posts = [p for p in data.dev() if p.sexist]
-    text = _require("sklearn.feature_extraction.text", "scikit-learn")
     linear_model = _require("sklearn.linear_model", "scikit-learn")
-    sparse = _require("scipy.sparse", "scikit-learn")
     b_model, c_model = Classifier.load(models / "b"), Classifier.load(models / "c")
     dev_texts = [p.text for p in dev_posts]
     pb, pc = b_model.probabilities(dev_texts), c_model.probabilities(dev_texts)
-    words = text.TfidfVectorizer(ngram_range=WORD_RANGE, min_df=2, sublinear_tf=True,
-                                 dtype=np.float64)  # fmt: skip
-    chars = text.TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_RANGE, min_df=2,
-                                 sublinear_tf=True, dtype=np.float64)  # fmt: skip
     train_texts = [p.text for p in train_posts]
-    words.fit(train_texts)
-    chars.fit(train_texts)
-
-    def matrix(texts: list[str]) -> Any:
-        return sparse.hstack([words.transform(texts), chars.transform(texts)]).tocsr()
-
+    words, chars, matrix = _tfidf(train_texts)
     x_train, x_dev = matrix(train_texts), matrix(dev_texts)
     log(f"linear: {x_train.shape[1]:,} features from {len(train_posts):,} train posts")
     share = {label: sum(p.vector == label for p in train_posts) / len(train_posts)
@@ -274,14 +299,7 @@ def train_linear(edos: Edos, models: Path, log: Log = print) -> dict[str, Any]:
         log(f"linear: C={strength} searched; best so far {best[1] if best else None}")
     assert best is not None
     _, (strength, f1_b, f1_c), chosen, combination = best
-    digest = hashlib.sha256()
-    for array in (
-        chosen.word_idf,
-        chosen.char_idf,
-        *(a for _, coef, bias in chosen.heads.values() for a in (coef, bias)),
-    ):
-        digest.update(np.ascontiguousarray(array, dtype=np.float32).tobytes())
-    chosen.model_id = f"edos-bc-tfidf-{digest.hexdigest()[:12]}"
+    chosen.model_id = f"edos-bc-tfidf-{_digest(chosen)}"
     chosen.save(models / "linear")
     spec = {
         "b_c_weight": combination.b_c_weight, "c_group_power": combination.c_group_power,
@@ -309,14 +327,12 @@ def train_screen(edos: Edos, models: Path, log: Log = print) -> dict[str, Any]:
     transformer's alone (so the A model must be trained first). Writes ``models/screen``."""
     import numpy as np
 
-    from amparo.triage.linear import CHAR_RANGE, WORD_RANGE, LinearModel
+    from amparo.triage.linear import LinearModel
     from amparo.triage.model import Classifier
 
     data = edos.for_training()
     train_posts, dev_posts = data.train(), data.dev()
-    text = _require("sklearn.feature_extraction.text", "scikit-learn")
     linear_model = _require("sklearn.linear_model", "scikit-learn")
-    sparse = _require("scipy.sparse", "scikit-learn")
     a_model = Classifier.load(models / "a")
     labels = ["not sexist", "sexist"]
     if a_model.labels != labels:
@@ -325,16 +341,7 @@ def train_screen(edos: Edos, models: Path, log: Log = print) -> dict[str, Any]:
     gold = [p.label("A") for p in dev_posts]
     transformer = a_model.probabilities(dev_texts)[:, 1]
     alone = macro_f1(gold, [labels[int(p >= 0.5)] for p in transformer])
-    words = text.TfidfVectorizer(ngram_range=WORD_RANGE, min_df=2, sublinear_tf=True,
-                                 dtype=np.float64)  # fmt: skip
-    chars = text.TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_RANGE, min_df=2,
-                                 sublinear_tf=True, dtype=np.float64)  # fmt: skip
-    words.fit(train_texts)
-    chars.fit(train_texts)
-
-    def matrix(texts: list[str]) -> Any:
-        return sparse.hstack([words.transform(texts), chars.transform(texts)]).tocsr()
-
+    words, chars, matrix = _tfidf(train_texts)
     x_train, x_dev = matrix(train_texts), matrix(dev_texts)
     log(f"screen: {x_train.shape[1]:,} features from {len(train_posts):,} train posts; "
         f"dev macro-F1 of A alone {alone:.4f}")  # fmt: skip
@@ -369,10 +376,7 @@ def train_screen(edos: Edos, models: Path, log: Log = print) -> dict[str, Any]:
     if best is None:
         raise ValueError("screen: no threshold keeps dev macro-F1 within the tolerance")
     spared, f1, strength, threshold, chosen = best
-    digest = hashlib.sha256()
-    for array in (chosen.word_idf, chosen.char_idf, chosen.heads["A"][1], chosen.heads["A"][2]):
-        digest.update(np.ascontiguousarray(array, dtype=np.float32).tobytes())
-    chosen.model_id = f"edos-a-tfidf-{digest.hexdigest()[:12]}"
+    chosen.model_id = f"edos-a-tfidf-{_digest(chosen)}"
     chosen.save(models / "screen")
     card = {
         "model_id": chosen.model_id, "threshold": threshold, "C": strength,
