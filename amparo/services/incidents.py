@@ -62,6 +62,7 @@ from amparo.store.engine import Store
 
 if TYPE_CHECKING:
     from amparo.registry import Registry
+    from amparo.security.keyring import Keyring
 
 __all__ = ["ImportReport", "IncidentFilter", "IncidentService", "IncidentSummary"]
 
@@ -494,9 +495,7 @@ class IncidentService:
     def _export_batches(self, ids: Sequence[str]) -> Iterator[Incident]:
         for start in range(0, len(ids), BATCH):
             with self.r.store.read() as conn:
-                batch = [
-                    self._load(conn, incident_id) for incident_id in ids[start : start + BATCH]
-                ]
+                batch = _load_many(conn, self.r.keyring, ids[start : start + BATCH])
             yield from batch
 
     def _require(self, incident: Incident, action: str) -> None:
@@ -736,26 +735,86 @@ class IncidentService:
         return _incident_from_rows(conn, sealer, row)
 
 
-def _incident_from_rows(conn: Connection, sealer: CaseSealer, row: Row[Any]) -> Incident:
-    s, v, i = schema, row.version, row.id
-    o = sealer.open
+CHILD_TABLES = ("perpetrators", "acts", "sources", "interventions")
 
-    def children(table: sa.Table) -> builtins.list[Row[Any]]:
-        return list(
-            conn.execute(
-                sa.select(table).where(table.c.incident_id == i).order_by(table.c.position)
-            )
-        )
 
-    perp_rows = children(s.perpetrators)
-    perp_index = {p.id: n for n, p in enumerate(perp_rows)}
-    act_rows = children(s.acts)
-    involvements: dict[str, builtins.list[Involvement]] = defaultdict(list)
-    if act_rows:
-        for inv in conn.execute(
-            sa.select(s.involvements).where(s.involvements.c.act_id.in_([a.id for a in act_rows]))
+@dataclass
+class _Children:
+    """The rows that hang off one incident, each list in its stored order."""
+
+    perpetrators: builtins.list[Row[Any]] = field(default_factory=list)
+    acts: builtins.list[Row[Any]] = field(default_factory=list)
+    sources: builtins.list[Row[Any]] = field(default_factory=list)
+    interventions: builtins.list[Row[Any]] = field(default_factory=list)
+    involvements: builtins.list[Row[Any]] = field(default_factory=list)
+    links: builtins.list[Row[Any]] = field(default_factory=list)
+
+
+def _children_of(conn: Connection, incident_ids: Sequence[str]) -> dict[str, _Children]:
+    """The child rows of many incidents, one query per table rather than per incident
+    (an export of the registry on PostgreSQL paid a round trip per table and record)."""
+    s = schema
+    out: dict[str, _Children] = {i: _Children() for i in incident_ids}
+    for name in CHILD_TABLES:
+        table = s.metadata.tables[name]
+        for row in conn.execute(
+            sa.select(table)
+            .where(table.c.incident_id.in_(incident_ids))
+            .order_by(table.c.incident_id, table.c.position)
         ):
-            involvements[inv.act_id].append(Involvement(perp_index[inv.perpetrator_id], inv.degree))
+            getattr(out[row.incident_id], name).append(row)
+    incident_of_act = {a.id: i for i, c in out.items() for a in c.acts}
+    act_ids = list(incident_of_act)
+    for start in range(0, len(act_ids), BATCH):
+        for inv in conn.execute(
+            sa.select(s.involvements).where(
+                s.involvements.c.act_id.in_(act_ids[start : start + BATCH])
+            )
+        ):
+            out[incident_of_act[inv.act_id]].involvements.append(inv)
+    L = s.incident_links
+    for link in conn.execute(
+        sa.select(L)
+        .where(L.c.incident_id.in_(incident_ids))
+        .order_by(L.c.incident_id, L.c.related_id)
+    ):
+        out[link.incident_id].links.append(link)
+    return out
+
+
+def _load_many(
+    conn: Connection, keyring: Keyring, incident_ids: Sequence[str]
+) -> builtins.list[Incident]:
+    """Whole incidents in the order asked; ids that do not exist are skipped."""
+    if not incident_ids:
+        return []
+    rows = {r.id: r for r in conn.execute(sa.select(I).where(I.c.id.in_(incident_ids)))}
+    children = _children_of(conn, [i for i in incident_ids if i in rows])
+    sealers: dict[str, CaseSealer] = {}
+    out = []
+    for incident_id in incident_ids:
+        row = rows.get(incident_id)
+        if row is None:
+            continue
+        sealer = sealers.get(row.case_id)
+        if sealer is None:
+            sealer = sealers[row.case_id] = sealer_for(conn, keyring, row.case_id)
+        out.append(_incident_from_parts(sealer, row, children[incident_id]))
+    return out
+
+
+def _incident_from_rows(conn: Connection, sealer: CaseSealer, row: Row[Any]) -> Incident:
+    return _incident_from_parts(sealer, row, _children_of(conn, [row.id])[row.id])
+
+
+def _incident_from_parts(sealer: CaseSealer, row: Row[Any], children: _Children) -> Incident:
+    v, i = row.version, row.id
+    o = sealer.open
+    perp_rows, act_rows = children.perpetrators, children.acts
+    perp_index = {p.id: n for n, p in enumerate(perp_rows)}
+    involvements: dict[str, builtins.list[Involvement]] = defaultdict(list)
+    for inv in children.involvements:
+        involvements[inv.act_id].append(Involvement(perp_index[inv.perpetrator_id], inv.degree))
     for invs in involvements.values():
         invs.sort(key=lambda x: x.perpetrator)
     return Incident(
@@ -815,7 +874,7 @@ def _incident_from_rows(conn: Connection, sealer: CaseSealer, row: Row[Any]) -> 
                 description=o("sources", src.id, "description", v, src.description_ct),
                 obtained_on=src.obtained_on,
             )
-            for src in children(s.sources)
+            for src in children.sources
         ],
         interventions=[
             Intervention(
@@ -826,16 +885,9 @@ def _incident_from_rows(conn: Connection, sealer: CaseSealer, row: Row[Any]) -> 
                 intervener=o("interventions", t.id, "intervener", v, t.intervener_ct),
                 response=o("interventions", t.id, "response", v, t.response_ct),
             )
-            for t in children(s.interventions)
+            for t in children.interventions
         ],
-        links=[
-            Link(related_id=lk.related_id, relation=lk.relation)
-            for lk in conn.execute(
-                sa.select(s.incident_links)
-                .where(s.incident_links.c.incident_id == i)
-                .order_by(s.incident_links.c.related_id)
-            )
-        ],
+        links=[Link(related_id=lk.related_id, relation=lk.relation) for lk in children.links],
     )
 
 

@@ -7,6 +7,8 @@ import io
 import json
 from pathlib import Path
 
+import pytest
+
 from amparo.domain.models import parse_incident
 from amparo.registry import Registry
 from amparo.services import exports
@@ -46,3 +48,41 @@ def test_json_forms_are_lossless(registry: Registry) -> None:
     array = json.loads("".join(exports.json_array(registry.incidents.export())))
     assert array == [made.to_dict()]
     assert json.loads("".join(exports.json_array([]))) == []
+
+
+def test_export_of_many_records_equals_reading_each(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export loads records a batch at a time; each must equal what ``get`` returns,
+    children in their order and each perpetrator's involvements on the right act."""
+    from amparo.services import incidents as incidents_module
+
+    first = registry.incidents.add(factories.incident(title="First"))
+    rich = factories.incident(
+        title="Second",
+        perpetrators=[
+            {"perpetrator_type": "private_security", "name": "Guard Unit 7"},
+            {"perpetrator_type": "company_transnational", "description": "Owner"},
+        ],
+        acts=[
+            {"act_type": "A09", "gender_specific": "yes", "modality": "in_person",
+             "involvements": [{"perpetrator": 1, "degree": "ordered"},
+                              {"perpetrator": 0, "degree": "carried_out"}]},
+            {"act_type": "A18", "gender_specific": "no", "modality": "online",
+             "involvements": [{"perpetrator": 1, "degree": "carried_out"}]},
+        ],
+        sources=[{"source_type": "victim_testimony", "reliability": "highly_reliable",
+                  "identity": f"Interview {n}"} for n in range(3)],
+        interventions=[{"status": "continuing", "priority": "urgent", "intervener": "Legal",
+                        "response": "Complaint filed"}],
+        links=[{"related_id": first.id, "relation": "follows"}],
+    )  # fmt: skip
+    added = [first, registry.incidents.add(rich)]
+    added += [registry.incidents.add(factories.incident(title=f"More {n}")) for n in range(5)]
+    expected = {i.id: registry.incidents.get(i.id).to_dict() for i in added if i.id}
+    monkeypatch.setattr(incidents_module, "BATCH", 3)  # several batches, one of them short
+    exported = [i.to_dict() for i in registry.incidents.export()]
+    assert {d["id"]: d for d in exported} == expected
+    second = next(d for d in exported if d["title"] == "Second")
+    assert [inv["perpetrator"] for inv in second["acts"][0]["involvements"]] == [0, 1]
+    assert [s["identity"] for s in second["sources"]] == [f"Interview {n}" for n in range(3)]
