@@ -25,7 +25,12 @@ def in_cases(
     if len(case_ids) <= ARRAY_ABOVE:
         return column.in_(case_ids)
     if dialect == "postgresql":
-        return column == sa.any_(sa.literal(list(case_ids), ARRAY(sa.String())))
+        if any("," in case_id for case_id in case_ids):  # never for generated ids
+            return column == sa.any_(sa.literal(list(case_ids), ARRAY(sa.String())))
+        # One text split by the server: psycopg quotes an array element by element, through
+        # a regular expression each, 7 ms of the web worker's time per query at 2,000 ids.
+        joined = sa.func.string_to_array(sa.literal(",".join(case_ids), sa.Text()), ",")
+        return column == sa.any_(sa.cast(joined, ARRAY(sa.String())))
     # SQLite: a JSON array, unpacked by json_each into a list SQLite indexes once per query.
     ids = sa.func.json_each(sa.literal(json.dumps(list(case_ids)))).table_valued("value")
     return column.in_(sa.select(ids.c.value))
