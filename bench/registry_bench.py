@@ -15,6 +15,7 @@ import argparse
 import os
 import platform
 import random
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -146,6 +147,7 @@ def run(backend: str, n_incidents: int, database_url: str | None) -> dict[str, A
         }
     finally:
         registry.close()
+        shutil.rmtree(workdir, ignore_errors=True)  # 10 GiB at a million incidents
         if admin is not None:
             with admin.connect() as conn:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "amparo_bench_{os.getpid()}" '
