@@ -68,6 +68,7 @@ __all__ = ["ImportReport", "IncidentFilter", "IncidentService", "IncidentSummary
 
 I = schema.incidents  # noqa: E741 - the table everyone reads as "I"
 A = schema.acts
+T = schema.search_docs
 ENTITY = "incident"
 SEARCH_FIELDS = ("title", "narrative", "place", "people", "details")
 BATCH = 500
@@ -569,7 +570,13 @@ class IncidentService:
                     q.limit is not None
                     and count_matches(conn, matches, DATE_SCAN_ABOVE + 1) > DATE_SCAN_ABOVE
                 )
-                if many and conn.dialect.name == "sqlite":
+                if many and conn.dialect.name == "sqlite" and sort_name == "date":
+                    # Walking the date index, each record's document is looked up and
+                    # tested against the FTS matches, which SQLite lists once as integers.
+                    # `id IN (matches)` first built a list of every matching record's id
+                    # string: 44 ms for a common word at 100,000 records, against 4 ms.
+                    stmt = stmt.where(matches.where(T.c.entity_id == I.c.id).exists())
+                elif many and conn.dialect.name == "sqlite":
                     # A unary '+' keeps SQLite from using the primary key for the IN test.
                     stmt = stmt.where(sa.literal_column("+incidents.id").in_(matches))
                 elif not many and conn.dialect.name == "postgresql":
