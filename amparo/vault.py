@@ -69,7 +69,7 @@ def init_vault(
             conn.execute(sa.insert(schema.meta), [{"key": "vault_id", "value": keyfile.vault_id}])
     finally:
         store.close()
-    settings.files_dir.mkdir(exist_ok=True)
+    settings.files_dir.mkdir(mode=0o700, exist_ok=True)
     settings.save()
     keyfile.save(settings.key_file)
     return InitResult(settings=settings, recovery_code=recovery)

@@ -9,6 +9,7 @@ system when there is one (:func:`ram_temp_directory`), else stay in SQLite's own
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import os
@@ -187,6 +188,14 @@ class _FileLock:
             self._fd = None
 
 
+def _create_private(path: Path) -> None:
+    """Create the database file readable by its owner only, before SQLite creates it with the
+    process umask (usually 0644); SQLite gives its WAL and shared-memory files the same mode."""
+    # An existing file is left as it is; a missing or read-only folder gets SQLite's own error.
+    with contextlib.suppress(OSError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+
+
 class Store:
     """Connections to one vault database. Use :meth:`write` for changes, :meth:`read` else."""
 
@@ -201,6 +210,7 @@ class Store:
             if not path:
                 raise StorageError("an in-memory SQLite database cannot hold a vault")
             self.path: Path | None = Path(path)
+            _create_private(self.path)
             self._process_lock: _FileLock | None = _FileLock(Path(f"{path}-writer.lock"))
             self._writer = sa.create_engine(
                 f"sqlite+pysqlite:///{path}", poolclass=QueuePool, pool_size=1, max_overflow=0

@@ -115,6 +115,8 @@ def test_init_creates_a_vault_and_prints_a_recovery_code(tmp_path: Path) -> None
     assert (vault / "amparo.toml").is_file()
     assert (vault / "amparo.db").is_file()
     assert oct((vault).stat().st_mode & 0o777) == "0o700"
+    for private in (vault / "files", vault / "amparo.db", vault / "vault.key"):
+        assert private.stat().st_mode & 0o077 == 0, private  # owner only, whatever the umask
     again = run("init", "--vault", str(vault))
     assert "already holds a vault" in assert_error_line(again, 7)
 
