@@ -14,6 +14,7 @@ of incidents and nowhere else, so tests can prove search over encrypted narrativ
 from __future__ import annotations
 
 import functools
+import itertools
 import random
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -1751,6 +1752,14 @@ def _a20_share(year_index: int) -> float:
 A01_SHARE = 0.045
 
 
+# Whom a killing of each mode can hit: a living person, one with family, or a collective.
+_KILLING_NEEDS: dict[str, Callable[[_Victim], bool]] = {
+    "person": lambda v: v.alive and v.kind == "person",
+    "family": lambda v: v.alive and v.kind == "person" and bool(v.family),
+    "community": lambda v: v.kind == "collective",
+}
+
+
 class _IncidentMaker:
     def __init__(
         self,
@@ -1766,12 +1775,17 @@ class _IncidentMaker:
             self.by_country.setdefault(v.country.code, []).append(v)
         self.alive = {code: len(vs) for code, vs in self.by_country.items()}
         self._perp_cache: dict[tuple[str, str], tuple[list[str], list[float]]] = {}
+        # Who can be hit, per country, kept until a victim there dies: rebuilt for every
+        # incident, they made a million-incident generation quadratic (20,000 defenders:
+        # about 40 minutes). (country, online?) -> the living and their cumulative weights.
+        self._alive_pools: dict[tuple[str, bool], tuple[list[_Victim], list[float]]] = {}
+        self._pools: dict[tuple[str, str], list[_Victim]] = {}  # (country, killing mode)
 
     # -- choosing the victim ----------------------------------------------------------
-    def _country(self, category: str, need: Callable[[_Victim], bool]) -> str | None:
+    def _country(self, category: str, mode: str) -> str | None:
         codes, weights = [], []
-        for code, vs in self.by_country.items():
-            if any(need(v) for v in vs):
+        for code in self.by_country:
+            if self._killing_pool(code, mode):
                 c = _BY_CODE[code]
                 codes.append(code)
                 weights.append(c.weight * (c.lethal if category == "A01" else 1.0))
@@ -1779,28 +1793,44 @@ class _IncidentMaker:
             return None
         return self.rng.choices(codes, weights=weights)[0]
 
+    def _killing_pool(self, code: str, mode: str) -> list[_Victim]:
+        """Who in ``code`` a killing of ``mode`` can hit, in the defenders' order."""
+        key = (code, f"killing:{mode}")
+        if key not in self._pools:
+            need = _KILLING_NEEDS[mode]
+            self._pools[key] = [v for v in self.by_country[code] if need(v)]
+        return self._pools[key]
+
     def victim(self, category: str) -> tuple[_Victim, str]:
         """The main victim and the mode (person, family, community) of a killing."""
         rng = self.rng
         if category == "A01":
             mode = _pick(rng, {"person": 55, "family": 20, "community": 25})
-            needs: dict[str, Callable[[_Victim], bool]] = {
-                "person": lambda v: v.alive and v.kind == "person",
-                "family": lambda v: v.alive and v.kind == "person" and bool(v.family),
-                "community": lambda v: v.kind == "collective",
-            }
             for m in (mode, "person", "community"):
-                code = self._country(category, needs[m])
+                code = self._country(category, m)
                 if code:
-                    pool = [v for v in self.by_country[code] if needs[m](v)]
-                    return rng.choice(pool), m
+                    return rng.choice(self._killing_pool(code, m)), m
         codes = [code for code, n in self.alive.items() if n]
         if not codes:
             raise DemoError("every demo defender was killed: use more defenders")
         code = rng.choices(codes, weights=[_BY_CODE[c].weight for c in codes])[0]
-        pool = [v for v in self.by_country[code] if v.alive]
-        weights = [v.digital if category == "A20" else v.activity for v in pool]
-        return rng.choices(pool, weights=weights)[0], "person"
+        pool, cum_weights = self._alive_pool(code, online=category == "A20")
+        return rng.choices(pool, cum_weights=cum_weights)[0], "person"
+
+    def _alive_pool(self, code: str, *, online: bool) -> tuple[list[_Victim], list[float]]:
+        """The same draw as ``choices(pool, weights)``, which accumulates the weights itself."""
+        key = (code, online)
+        if key not in self._alive_pools:
+            pool = [v for v in self.by_country[code] if v.alive]
+            weights = [v.digital if online else v.activity for v in pool]
+            self._alive_pools[key] = (pool, list(itertools.accumulate(weights)))
+        return self._alive_pools[key]
+
+    def _forget_pools(self, code: str) -> None:
+        for online in (False, True):
+            self._alive_pools.pop((code, online), None)
+        for mode in _KILLING_NEEDS:
+            self._pools.pop((code, f"killing:{mode}"), None)
 
     # -- building blocks --------------------------------------------------------------
     @staticmethod
@@ -2080,6 +2110,7 @@ class _IncidentMaker:
             if category == "A01" and victim.kind == "person":
                 victim.alive = False
                 self.alive[country.code] -= 1
+                self._forget_pools(country.code)
         # Companions: what else happened to the same victim.
         if not (category == "A01" and mode == "person") or _chance(rng, 0.5):
             added = 0
