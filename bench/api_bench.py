@@ -110,46 +110,86 @@ def _words(records: list[dict[str, Any]], rng: random.Random) -> tuple[list[str]
     return rng.sample(common, min(40, len(common))), rng.sample(rare, min(200, len(rare)))
 
 
+def _demo_records(
+    n: int, today: Any, defender_ids: list[str] | None = None, limit: int | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The demo defenders and (the first ``limit`` of) the incidents of a vault of ``n``,
+    exactly as the registry benchmark generates them (same seed, same sizes)."""
+    from itertools import islice
+
+    from amparo.demo import DemoSize, demo_defenders, demo_incidents
+
+    rng = random.Random(SEED)
+    size = DemoSize(defenders=max(60, n // 50), incidents=n)
+    defender_inputs = demo_defenders(rng, size, today)
+    ids = defender_ids or [f"{i:032x}" for i in range(len(defender_inputs))]
+    incidents = demo_incidents(rng, ids, defender_inputs, size, today)
+    return defender_inputs, list(islice(incidents, limit))
+
+
 def build(vault: Path, n: int, url: str | None) -> dict[str, Any]:
     """A vault of ``n`` demo incidents and the two benchmark users; returns the parameters
     the clients draw from (no secret: tokens are issued per run)."""
-    from amparo.demo import DemoSize, demo_defenders, demo_incidents
     from amparo.registry import Registry
-    from amparo.store import schema
     from amparo.vault import init_vault
 
     init_vault(vault, PASSPHRASE, database_url=url, kdf=CHEAP)
     with Registry.open(vault, PASSPHRASE, actor="bench") as registry:
-        rng = random.Random(SEED)
         today = registry.clock.today()
-        size = DemoSize(defenders=max(60, n // 50), incidents=n)
-        defender_inputs = demo_defenders(rng, size, today)
         started = time.perf_counter()
+        defender_inputs, _ = _demo_records(n, today, limit=0)
         defender_ids = [str(registry.defenders.add(data).id) for data in defender_inputs]
-        records = list(demo_incidents(rng, defender_ids, defender_inputs, size, today))
+        _, records = _demo_records(n, today, defender_ids)
         log(f"  {len(defender_ids):,} defenders; importing {len(records):,} incidents")
         report = registry.incidents.add_many(records, total=len(records))
         if report.errors:
             raise SystemExit(f"benchmark data rejected: {report.errors[:3]}")
-        with registry.store.read() as conn:
-            cases = [str(c) for c in conn.execute(sa.select(schema.cases.c.id)).scalars()]
-        password = secrets.token_urlsafe(24)
-        coordinator = registry.accounts.add_user("bench-coordinator", password, "coordinator")
-        officer = registry.accounts.add_user("bench-officer", password, "coordinator")
-        # Each grant as an administrator gives it: one transaction and audit entry apiece.
-        for case_id in cases:
-            registry.grants.grant(case_id, "user", coordinator.id, "read")
-        for case_id in random.Random(SEED + 2).sample(cases, min(OFFICER_CASES, len(cases))):
-            registry.grants.grant(case_id, "user", officer.id, "read")
-        if registry.store.dialect == "postgresql":
-            with registry.store.write() as conn:
-                conn.exec_driver_sql("ANALYZE")
+        params = _add_users(registry, records, list(report.added))
         log(f"  built in {time.perf_counter() - started:.0f} s")
+        return params
+
+
+def adopt(vault: Path, n: int) -> dict[str, Any]:
+    """Take over a vault that already holds the ``n`` demo incidents of the registry
+    benchmark (``python -m bench.registry_bench --keep DIR``), generated today: a million
+    incidents are imported once for both benchmarks. The two users and their grants are
+    added as ``build`` adds them; the words and filter combinations are drawn from the first
+    100,000 records of the same generator, the record ids from the vault."""
+    from amparo.registry import Registry
+    from amparo.store import schema
+
+    with Registry.open(vault, PASSPHRASE, actor="bench") as registry:
+        with registry.store.read() as conn:
+            ids = [str(i) for i in conn.execute(sa.select(schema.incidents.c.id)).scalars()]
+        if len(ids) != n:
+            raise SystemExit(f"{vault} holds {len(ids):,} incidents, not {n:,}")
+        log(f"  adopting {vault}: {n:,} incidents; drawing words from 100,000 of them")
+        _, records = _demo_records(n, registry.clock.today(), limit=100_000)
+        return _add_users(registry, records, ids)
+
+
+def _add_users(registry: Any, records: list[dict[str, Any]], added: list[str]) -> dict[str, Any]:
+    from amparo.store import schema
+
+    with registry.store.read() as conn:
+        cases = [str(c) for c in conn.execute(sa.select(schema.cases.c.id)).scalars()]
+    password = secrets.token_urlsafe(24)
+    coordinator = registry.accounts.add_user("bench-coordinator", password, "coordinator")
+    officer = registry.accounts.add_user("bench-officer", password, "coordinator")
+    # Each grant as an administrator gives it: one transaction and audit entry apiece.
+    log(f"  granting {len(cases):,} cases")
+    for case_id in cases:
+        registry.grants.grant(case_id, "user", coordinator.id, "read")
+    for case_id in random.Random(SEED + 2).sample(cases, min(OFFICER_CASES, len(cases))):
+        registry.grants.grant(case_id, "user", officer.id, "read")
+    if registry.store.dialect == "postgresql":
+        with registry.store.write() as conn:
+            conn.exec_driver_sql("ANALYZE")
     qrng = random.Random(SEED + 1)
     common, rare = _words(records, qrng)
     return {
         "cache_version": CACHE_VERSION,
-        "incidents": len(report.added),
+        "incidents": len(added),
         "cases": len(cases),
         "officer_cases": min(OFFICER_CASES, len(cases)),
         "coordinator": coordinator.id,
@@ -160,12 +200,15 @@ def build(vault: Path, n: int, url: str | None) -> dict[str, Any]:
         ],
         "common_words": common,
         "rare_words": rare,
-        "incident_ids": qrng.sample(list(report.added), min(1000, len(report.added))),
+        "incident_ids": qrng.sample(added, min(1000, len(added))),
     }
 
 
-def prepare(backend: str, n: int, cache: Path, database_url: str) -> tuple[Path, dict[str, Any]]:
-    """The cached vault for (backend, n), built when missing or unusable."""
+def prepare(
+    backend: str, n: int, cache: Path, database_url: str, adopt_from: Path | None = None
+) -> tuple[Path, dict[str, Any]]:
+    """The cached vault for (backend, n), built when missing or unusable (or, for SQLite,
+    taken over from ``adopt_from``: moved into the cache)."""
     workdir = cache / f"{backend}-{n}"
     params_file = workdir / "params.json"
     url = None
@@ -185,6 +228,11 @@ def prepare(backend: str, n: int, cache: Path, database_url: str) -> tuple[Path,
             return workdir / "vault", params
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
+    if adopt_from is not None and backend == "sqlite":
+        shutil.move(adopt_from, workdir / "vault")
+        params = adopt(workdir / "vault", n)
+        params_file.write_text(json.dumps(params), encoding="utf-8")
+        return workdir / "vault", params
     if backend == "postgresql":
         admin, _ = _pg_admin(database_url)
         try:
@@ -448,8 +496,9 @@ def run_backend(
     keep: bool,
     workers: int = 1,
     think: float = THINK_S,
+    adopt_from: Path | None = None,
 ) -> dict[str, Any]:
-    vault, params = prepare(backend, n, cache, database_url)
+    vault, params = prepare(backend, n, cache, database_url, adopt_from)
     outdir = vault.parent / "results"
     shutil.rmtree(outdir, ignore_errors=True)
     outdir.mkdir()
@@ -629,6 +678,9 @@ def main() -> None:
     parser.add_argument("--cache", type=Path,
                         default=Path(tempfile.gettempdir()) / "amparo-bench-api")  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="Keep the PostgreSQL database.")
+    parser.add_argument("--adopt", type=Path, metavar="VAULT",
+                        help="SQLite: take over this vault of the registry benchmark "
+                        "(its --keep) instead of importing the incidents again")  # fmt: skip
     parser.add_argument("--write", type=Path, help="Replace the section in this file.")
     parser.add_argument("--profile", choices=list(SCENARIOS),
                         help="Profile the server under one scenario instead.")  # fmt: skip
@@ -647,7 +699,8 @@ def main() -> None:
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     results = [
         run_backend(b, args.incidents, args.database_url, args.cache, args.users, args.seconds,
-                    args.keep, args.workers, args.think)
+                    args.keep, args.workers, args.think,
+                    args.adopt if b == "sqlite" else None)
         for b in backends
     ]  # fmt: skip
     section = render(results, args)

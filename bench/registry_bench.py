@@ -72,7 +72,9 @@ def progress(done: int, total: int) -> None:
     print(f"\r  imported {done:,}/{total:,}", end="", file=sys.stderr, flush=True)
 
 
-def run(backend: str, n_incidents: int, database_url: str | None) -> dict[str, Any]:
+def run(
+    backend: str, n_incidents: int, database_url: str | None, keep: Path | None = None
+) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix=f"amparo-bench-{backend}-"))
     url = None
     admin = None
@@ -147,6 +149,8 @@ def run(backend: str, n_incidents: int, database_url: str | None) -> dict[str, A
         }
     finally:
         registry.close()
+        if keep is not None and backend == "sqlite":  # for bench.api_bench --adopt
+            shutil.move(workdir / "vault", keep)
         shutil.rmtree(workdir, ignore_errors=True)  # 10 GiB at a million incidents
         if admin is not None:
             with admin.connect() as conn:
@@ -186,9 +190,14 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--database-url", default=os.environ.get("AMPARO_BENCH_DATABASE_URL"))
     parser.add_argument("--write", type=Path, help="Replace the results table in this file.")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="Move the SQLite vault to DIR instead of deleting it, for "
+                        "python -m bench.api_bench --adopt DIR")  # fmt: skip
     args = parser.parse_args()
+    if args.keep is not None and args.keep.exists():
+        parser.error(f"--keep: {args.keep} exists already")
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
-    results = [run(b, args.incidents, args.database_url) for b in backends]
+    results = [run(b, args.incidents, args.database_url, args.keep) for b in backends]
     table = render(results, args.incidents)
     print(table)
     if args.write:
