@@ -8,8 +8,8 @@ Steps, in order: the registry (import rate, filtered list and keyword-search lat
 side-by-side run against Datasette over a plaintext copy, the load and soak run, triage
 throughput, campaign detection at 10,000 to 1,000,000 posts, and analytics at 1,000,000 acts
 (``bench/analytics_bench.py``, when present). ``--million`` adds the registry and the API at
-1,000,000 incidents (the vault is built once through the real import path and cached under
-the system temporary directory; about an hour of import on a 2-core machine).
+1,000,000 incidents (imported once through the real import path by the registry step, whose SQLite
+vault the API step takes over; PostgreSQL's API database is built by the API step).
 
 Each step runs as its own process, with its progress on stderr (``--lock FILE`` holds an
 exclusive ``flock`` on FILE during each step, for machines shared with other benchmarks); a
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -88,12 +89,15 @@ STEPS = (
          ("bench.analytics_bench", "--acts", "20000", "--backend", "both"),
          module="analytics_bench"),
 )  # fmt: skip
+# The registry step's SQLite vault of a million incidents, taken over by the API step.
+KEPT_1M = Path(tempfile.gettempdir()) / "amparo-bench-1m-vault"
 MILLION = (
     Step("registry-1m", "import rate, list, search at 1,000,000 incidents",
-         ("bench.registry_bench", "--incidents", "1000000", "--backend", "both"), ()),
+         ("bench.registry_bench", "--incidents", "1000000", "--backend", "both",
+          "--keep", str(KEPT_1M)), ()),
     Step("api-1m", "JSON API at 1,000,000 incidents",
          ("bench.api_bench", "--incidents", "1000000", "--backend", "both", "--workers", "2",
-          "--seconds", "20"), ()),
+          "--seconds", "20", "--adopt", str(KEPT_1M)), ()),
 )  # fmt: skip
 
 
@@ -178,6 +182,8 @@ def main() -> None:
         command = [sys.executable, "-m", *(step.quick if args.quick else step.full),
                    "--write", str(target)]  # fmt: skip
         print(f"{head}\n  $ {' '.join(command[1:])}", file=sys.stderr, flush=True)
+        if step.name == "registry-1m":
+            shutil.rmtree(KEPT_1M, ignore_errors=True)  # a leftover of a broken run
         with step_lock(args.lock):
             before, started = load_average(), time.monotonic()
             code = subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL,
@@ -193,6 +199,8 @@ def main() -> None:
         print(f"  {status} in {seconds / 60:.1f} min; total {(time.monotonic() - begun) / 60:.1f}"
               f" min", file=sys.stderr, flush=True)  # fmt: skip
         rows.append((step, status, seconds, before, load_average()))
+        if step.name == "api-1m":
+            shutil.rmtree(KEPT_1M, ignore_errors=True)  # taken over, or not needed
     lines = [
         SECTION,
         "",

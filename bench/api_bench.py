@@ -228,7 +228,7 @@ def prepare(
             return workdir / "vault", params
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
-    if adopt_from is not None and backend == "sqlite":
+    if adopt_from is not None and backend == "sqlite" and (adopt_from / "vault.key").exists():
         shutil.move(adopt_from, workdir / "vault")
         params = adopt(workdir / "vault", n)
         params_file.write_text(json.dumps(params), encoding="utf-8")
