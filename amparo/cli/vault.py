@@ -239,3 +239,14 @@ def shred_case_cmd(vault: Path, case_id: str, yes: bool) -> None:
         f"Shredded case {report.case_id}: {report.incidents} incidents, {report.defenders} "
         f"defenders, {report.versions} versions, {report.files} files."
     )
+    if report.held_by_sessions:
+        from amparo.store.engine import SHREDDED_TABLES
+
+        tables = ", ".join(SHREDDED_TABLES)
+        click.echo(
+            f"Warning: {report.held_by_sessions} other PostgreSQL session(s) had a transaction "
+            "open from before the shred, so old row versions (the case's wrapped key among "
+            "them) may remain in the table files. Once those transactions end, run on the "
+            f"database: VACUUM FULL {tables};",
+            err=True,
+        )

@@ -14,6 +14,7 @@ import fcntl
 import functools
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +31,8 @@ from amparo.store.group_commit import GroupCommit
 
 __all__ = ["Store", "ram_temp_directory"]
 
+# PostgreSQL: pauses before VACUUM FULL is repeated while older transactions are open.
+VACUUM_RETRY_WAITS = (0.5, 1.0, 2.0)
 SHREDDED_TABLES = (
     "cases", "defenders", "close_people", "consents", "incidents", "acts", "perpetrators",
     "involvements", "sources", "interventions", "incident_links", "record_versions",
@@ -305,18 +308,36 @@ class Store:
             ]
         return problems
 
-    def checkpoint(self) -> None:
-        """Make deleted rows physically go away (after shredding).
+    def checkpoint(self, waits: Sequence[float] = VACUUM_RETRY_WAITS) -> int:
+        """Make deleted rows physically go away (after shredding); returns how many other
+        database sessions may have kept them (0 when they are gone).
 
         SQLite: fold the WAL into the database and truncate it (secure_delete zeroes freed
         pages). PostgreSQL: VACUUM FULL the tables that held case data, rewriting them so dead
         row versions — a wrapped case key among them — leave the table files (plain VACUUM
         only marks their space free). It locks those tables briefly: shredding is rare.
+        VACUUM FULL copies a dead version that a transaction begun before it might still
+        see, and that includes transactions in other databases of the same server (seen:
+        a bulk import elsewhere left a shredded case's wrapped key on the page). So it is
+        repeated after each of ``waits`` while such a transaction is open; what is returned
+        is the count still open at the end.
         """
         if self.dialect == "postgresql":
             with self._writer.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql(f"VACUUM FULL {', '.join(SHREDDED_TABLES)}")
-            return
+                for wait in (*waits, None):
+                    began = conn.exec_driver_sql("SELECT clock_timestamp()").scalar_one()
+                    conn.exec_driver_sql(f"VACUUM FULL {', '.join(SHREDDED_TABLES)}")
+                    older = int(
+                        conn.exec_driver_sql(
+                            "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+                            " AND (backend_xid IS NOT NULL OR backend_xmin IS NOT NULL)"
+                            " AND xact_start < %(began)s",
+                            {"began": began},
+                        ).scalar_one()
+                    )
+                    if older == 0 or wait is None:
+                        return older
+                    time.sleep(wait)
         with self._write_lock:
             raw = self._writer.raw_connection()
             try:
@@ -324,6 +345,7 @@ class Store:
                 raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:
                 raw.close()
+        return 0
 
     def forget_connections(self) -> None:
         """In a forked child: drop the pooled connections inherited from the parent, unclosed

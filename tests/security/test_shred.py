@@ -331,3 +331,39 @@ def test_shred_leaves_no_dead_row_versions_on_postgres(
     assert pages
     survivors = [value for value in sealed if value in pages]
     assert survivors == [], f"{len(survivors)} sealed values (wrapped key first) remain on pages"
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL's MVCC keeps dead row versions in its pages")
+def test_a_transaction_open_elsewhere_during_a_shred_is_reported_then_the_rows_go(
+    registry: Registry, two_cases: tuple[Case, Case], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """VACUUM FULL keeps a dead version that a transaction begun before it may still see,
+    even one in another database of the server: the shred says so instead of claiming the
+    rows are gone, and a VACUUM FULL once that transaction ends removes them."""
+    from amparo.store import engine
+
+    doomed, _kept = two_cases
+    sealed = _ciphertexts_of(registry, doomed)
+    monkeypatch.setattr(engine, "VACUUM_RETRY_WAITS", (0.1,))
+    other = sa.create_engine(
+        sa.make_url(str(PG_URL)).set(drivername="postgresql+psycopg", database="postgres")
+    )
+    try:
+        with other.connect() as elsewhere:
+            elsewhere.exec_driver_sql("SELECT txid_current()")  # holds an xid until it ends
+            report = registry.cases.shred(doomed.id)
+            assert report.held_by_sessions >= 1
+        assert registry.store.checkpoint(waits=()) == 0
+    finally:
+        other.dispose()
+    with registry.store.write() as conn:
+        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pageinspect")
+        pages = b"".join(
+            bytes(conn.exec_driver_sql(f"SELECT get_raw_page('cases', {page})").scalar_one())
+            for page in range(
+                conn.exec_driver_sql(
+                    "SELECT pg_relation_size('cases') / current_setting('block_size')::int"
+                ).scalar_one()
+            )
+        )
+    assert sealed[0] not in pages  # the wrapped key, once the transaction has ended
