@@ -21,7 +21,8 @@ ARRAY_ABOVE = 50
 def in_cases(
     column: sa.ColumnElement[str], case_ids: Sequence[str], dialect: str
 ) -> sa.ColumnElement[bool]:
-    """``column IN case_ids``, written the way ``dialect`` handles best for that many ids."""
+    """``column IN case_ids``, written the way ``dialect`` handles best for that many ids
+    (any ids without commas: record ids too)."""
     if len(case_ids) <= ARRAY_ABOVE:
         return column.in_(case_ids)
     if dialect == "postgresql":

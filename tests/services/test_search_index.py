@@ -66,6 +66,10 @@ def test_searches_answer_the_same_whichever_plan_the_match_count_picks(
                IncidentFilter(text="threat letter")]  # fmt: skip
     monkeypatch.setattr(incidents_module, "DATE_SCAN_ABOVE", 10_000)
     few = [pages(q) for q in queries]
+    from amparo.services import visibility
+
+    monkeypatch.setattr(visibility, "ARRAY_ABOVE", 2)  # the matches' ids as one parameter
+    assert [pages(q) for q in queries] == few
     monkeypatch.setattr(incidents_module, "DATE_SCAN_ABOVE", 1)
     many = [pages(q) for q in queries]
     assert many == few
