@@ -1795,7 +1795,7 @@ class _IncidentMaker:
 
     def _killing_pool(self, code: str, mode: str) -> list[_Victim]:
         """Who in ``code`` a killing of ``mode`` can hit, in the defenders' order."""
-        key = (code, f"killing:{mode}")
+        key = (code, mode)
         if key not in self._pools:
             need = _KILLING_NEEDS[mode]
             self._pools[key] = [v for v in self.by_country[code] if need(v)]
@@ -1830,7 +1830,7 @@ class _IncidentMaker:
         for online in (False, True):
             self._alive_pools.pop((code, online), None)
         for mode in _KILLING_NEEDS:
-            self._pools.pop((code, f"killing:{mode}"), None)
+            self._pools.pop((code, mode), None)
 
     # -- building blocks --------------------------------------------------------------
     @staticmethod

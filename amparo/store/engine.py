@@ -308,7 +308,7 @@ class Store:
             ]
         return problems
 
-    def checkpoint(self, waits: Sequence[float] = VACUUM_RETRY_WAITS) -> int:
+    def checkpoint(self, waits: Sequence[float] | None = None) -> int:
         """Make deleted rows physically go away (after shredding); returns how many other
         database sessions may have kept them (0 when they are gone).
 
@@ -319,12 +319,12 @@ class Store:
         VACUUM FULL copies a dead version that a transaction begun before it might still
         see, and that includes transactions in other databases of the same server (seen:
         a bulk import elsewhere left a shredded case's wrapped key on the page). So it is
-        repeated after each of ``waits`` while such a transaction is open; what is returned
-        is the count still open at the end.
+        repeated after each of ``waits`` (default ``VACUUM_RETRY_WAITS``, read at the call)
+        while such a transaction is open; what is returned is the count still open at the end.
         """
         if self.dialect == "postgresql":
             with self._writer.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                for wait in (*waits, None):
+                for wait in (*(VACUUM_RETRY_WAITS if waits is None else waits), None):
                     began = conn.exec_driver_sql("SELECT clock_timestamp()").scalar_one()
                     conn.exec_driver_sql(f"VACUUM FULL {', '.join(SHREDDED_TABLES)}")
                     older = int(
